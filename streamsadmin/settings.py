@@ -1,0 +1,123 @@
+"""Settings for Streams Admin, read from the environment (and `.env` beside manage.py).
+
+`.env.example` documents every key; the README's configuration table mirrors it.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+# The default is for development and tests only; production sets its own.
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "records",
+    "emulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "streamsadmin.urls"
+WSGI_APPLICATION = "streamsadmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The app calls the embedded emulator over HTTP while serving a request, so two
+    # threads write at once: wait for the lock instead of failing, and let readers
+    # run beside the writer (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # A file (not memory) so the live server's threads share it; one per process so that
+    # test runs side by side do not trample each other.
+    DATABASES["default"]["TEST"] = {"NAME": f"{tempfile.gettempdir()}/streams-admin-test-{os.getpid()}.sqlite3"}
+
+# Record batches may be up to 10 MB (the CDF limit the emulator enforces itself).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- CDF ---------------------------------------------------------------------
+PORT = env.int("PORT", default=8000)
+CDF_BASE_URL = env.str("CDF_BASE_URL", default=f"http://127.0.0.1:{PORT}/emulator")
+CDF_PROJECT = env.str("CDF_PROJECT", default="demo")
+CDF_TOKEN_SOURCE = env.str("CDF_TOKEN_SOURCE", default="static")
+CDF_TOKEN = env.str("CDF_TOKEN", default="dev-token")
+CDF_TOKEN_URL = env.str("CDF_TOKEN_URL", default="")
+CDF_CLIENT_ID = env.str("CDF_CLIENT_ID", default="")
+CDF_CLIENT_SECRET = env.str("CDF_CLIENT_SECRET", default="")
+CDF_SCOPES = env.list("CDF_SCOPES", default=[])
+CDF_TIMEOUT_SECONDS = env.float("CDF_TIMEOUT_SECONDS", default=30.0)
+
+# --- Embedded emulator -------------------------------------------------------
+EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=True)
+# Bearer tokens with limited capabilities, as "token=acl:ACTION acl:ACTION;token2=...", e.g.
+# "readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ".
+# Any other non-empty bearer token has every capability.
+EMULATOR_TOKENS = env.str(
+    "EMULATOR_TOKENS",
+    default="readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ",
+)
+# The CDF projects the emulator serves; any other project answers 403.
+EMULATOR_PROJECTS = env.list("EMULATOR_PROJECTS", default=["demo", "test"])
+# Client id -> secret pairs accepted by the emulator's OAuth2 token endpoint.
+EMULATOR_CLIENTS = env.dict("EMULATOR_CLIENTS", default={"streams-admin": "emulator-secret"})
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,32 @@
+"""Shared fixtures: a live server (the app and the emulator on one port) and an API client."""
+
+import pytest
+import requests
+
+TOKEN = "test-token"
+PROJECT = "test"
+
+
+class EmulatorApi:
+    """A thin requests wrapper for calling the emulator over real HTTP in tests."""
+
+    def __init__(self, base_url: str, project: str = PROJECT, token: str | None = TOKEN):
+        self.root = f"{base_url}/emulator"
+        self.base = f"{self.root}/api/v1/projects/{project}"
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.session.get(self.base + path, timeout=30, **kwargs)
+
+    def post(self, path: str, body=None, **kwargs) -> requests.Response:
+        return self.session.post(self.base + path, json=body, timeout=60, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        return self.session.delete(self.base + path, timeout=30, **kwargs)
+
+
+@pytest.fixture
+def api(live_server, transactional_db) -> EmulatorApi:
+    return EmulatorApi(live_server.url)
