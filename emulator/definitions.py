@@ -86,6 +86,14 @@ def check_space_id(value: object, where: str) -> str:
     return value
 
 
+def check_container_reference(value: object, where: str) -> dict:
+    """`value` when it is {"type": "container", "space": ..., "externalId": ...}."""
+    check_fields(value, where, {"type", "space", "externalId"})
+    if value["type"] != "container" or not all(isinstance(value[k], str) for k in ("space", "externalId")):
+        raise bad_request(f'{where} must be {{"type": "container", "space": ..., "externalId": ...}}')
+    return dict(value)
+
+
 def located(where: str, error: ApiError) -> ApiError:
     """The same error with its message prefixed by where it happened, e.g. "items[3].space: ..."."""
     return ApiError(error.code, f"{where}: {error.message}", error.headers, **error.extra)
@@ -195,11 +203,12 @@ def _container(item: dict, where: str, existing_spaces: set[str]) -> dict:
 
     for field in ("constraints", "indexes"):
         value = item.get(field, {})
-        if not isinstance(value, dict):
-            raise bad_request(f"{where}.{field} must be an object")
+        if not isinstance(value, dict) or not all(isinstance(spec, dict) for spec in value.values()):
+            raise bad_request(f"{where}.{field} must be an object of {field} by identifier")
         if value and used_for == "record":
             raise bad_request(f"{where}.{field}: record containers support no {field}")
-        definition[field] = value
+        # Read shapes give each one a state, which clients such as the Python SDK require.
+        definition[field] = {name: {**spec, "state": "current"} for name, spec in value.items()}
     definition["isGlobal"] = False
     return definition
 
@@ -239,9 +248,9 @@ def _record_property(spec: object, where: str) -> dict:
 
 def _record_type(spec: object, where: str) -> dict:
     kind = spec.get("type") if isinstance(spec, dict) else None
-    if kind in REFERENCE_TYPES:
+    if isinstance(kind, str) and kind in REFERENCE_TYPES:
         raise bad_request(f"{where}.type {kind!r} is not allowed in record containers")
-    if kind not in PROPERTY_TYPES:
+    if not isinstance(kind, str) or kind not in PROPERTY_TYPES:
         raise bad_request(f"{where}.type must be one of {', '.join(sorted(PROPERTY_TYPES))}, got {kind!r}")
     if "unit" in spec and kind not in ("float32", "float64"):
         raise bad_request(f"{where}.unit is only allowed on float32 and float64 properties")
@@ -264,7 +273,7 @@ def _record_type(spec: object, where: str) -> dict:
         prop_type["unit"] = _unit(spec["unit"], f"{where}.unit")
     if "container" in spec:
         # A hint that records do not enforce; kept so that clients read back what they wrote.
-        prop_type["container"] = _container_reference(spec["container"], f"{where}.container")
+        prop_type["container"] = check_container_reference(spec["container"], f"{where}.container")
     if kind == "enum":
         prop_type.update(_enum_values(spec, where))
     return prop_type
@@ -281,13 +290,6 @@ def _unit(spec: object, where: str) -> dict:
     for field in ("externalId", "sourceUnit"):
         if field in spec and (not isinstance(spec[field], str) or not spec[field]):
             raise bad_request(f"{where}.{field} must be a non-empty string")
-    return dict(spec)
-
-
-def _container_reference(spec: object, where: str) -> dict:
-    check_fields(spec, where, {"type", "space", "externalId"})
-    if spec["type"] != "container" or not all(isinstance(spec[k], str) for k in ("space", "externalId")):
-        raise bad_request(f'{where} must be {{"type": "container", "space": ..., "externalId": ...}}')
     return dict(spec)
 
 
@@ -311,7 +313,7 @@ def _enum_values(spec: dict, where: str) -> dict:
         }
     enum = {"values": checked}
     if spec.get("unknownValue") is not None:
-        if spec["unknownValue"] not in checked:
+        if not isinstance(spec["unknownValue"], str) or spec["unknownValue"] not in checked:
             raise bad_request(
                 f"{where}.unknownValue must be one of the enum values, got {spec['unknownValue']!r}"
             )
@@ -324,7 +326,7 @@ def _instance_property(spec: object, where: str) -> dict:
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), dict):
         raise bad_request(f'{where} must be an object with a type, e.g. {{"type": {{"type": "text"}}}}')
     kind = spec["type"].get("type")
-    if kind not in PROPERTY_TYPES | REFERENCE_TYPES:
+    if not isinstance(kind, str) or kind not in PROPERTY_TYPES | REFERENCE_TYPES:
         allowed = ", ".join(sorted(PROPERTY_TYPES | REFERENCE_TYPES))
         raise bad_request(f"{where}.type.type must be one of {allowed}, got {kind!r}")
     prop_type = dict(spec["type"]) if kind == "enum" else {"list": False, **spec["type"]}

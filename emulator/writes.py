@@ -6,7 +6,7 @@ Schema errors reject the whole request with a 400 naming the item and field (rec
 
 from collections import Counter
 
-from .definitions import check_fields, check_space_id, located, object_list
+from .definitions import check_container_reference, check_fields, check_space_id, located, object_list
 from .errors import ApiError, bad_request
 from .schema import Schema
 from .values import normalize_value
@@ -37,14 +37,16 @@ def validate_write_items(
         properties = {}
         for number, source in enumerate(sources):
             source_where = f"{where}.sources[{number}]"
-            container_space, container_id, values = _source(source, source_where, schema, existing_spaces)
+            check_fields(source, source_where, {"source", "properties"})
+            reference = check_container_reference(source["source"], f"{source_where}.source")
+            container_space, container_id = reference["space"], reference["externalId"]
             group = properties.setdefault(container_space, {})
             if container_id in group:
                 raise bad_request(
                     f"{source_where}: container {container_space}:{container_id} appears more than once "
                     "in this record"
                 )
-            group[container_id] = values
+            group[container_id] = _values(source, source_where, schema, existing_spaces)
         records.append({"space": space, "externalId": external_id, "properties": properties})
     return records
 
@@ -81,15 +83,9 @@ def _record_id(item: dict, where: str) -> tuple[str, str]:
     return space, external_id
 
 
-def _source(source: object, where: str, schema: Schema, existing_spaces: set[str]) -> tuple[str, str, dict]:
-    """(container space, container externalId, stored values) of one entry of `sources`."""
-    check_fields(source, where, {"source", "properties"})
-    reference = check_fields(source["source"], f"{where}.source", {"type", "space", "externalId"})
-    if reference["type"] != "container" or not all(
-        isinstance(reference[key], str) for key in ("space", "externalId")
-    ):
-        raise bad_request(f'{where}.source must be {{"type": "container", "space": ..., "externalId": ...}}')
-    space, external_id = reference["space"], reference["externalId"]
+def _values(source: dict, where: str, schema: Schema, existing_spaces: set[str]) -> dict:
+    """The stored values of one entry of `sources`, with the container's defaults filled in."""
+    space, external_id = source["source"]["space"], source["source"]["externalId"]
     try:
         container = schema.container(space, external_id)
     except ApiError as error:
@@ -119,7 +115,7 @@ def _source(source: object, where: str, schema: Schema, existing_spaces: set[str
             raise bad_request(
                 f"{where}.properties: missing required property '{prop}' in container {space}:{external_id}"
             )
-    return space, external_id, values
+    return values
 
 
 def _value(definition: dict, value: object, where: str):

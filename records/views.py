@@ -1,5 +1,3 @@
-from django.http import HttpResponse
+from .streams import streams_page
 
-
-def home(request):
-    return HttpResponse("Streams Admin")
+home = streams_page

@@ -54,6 +54,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "records.context_processors.cdf",
             ],
         },
     },
@@ -73,7 +74,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file (not memory) so the live server's threads share it; one per process so that
     # test runs side by side do not trample each other.
-    DATABASES["default"]["TEST"] = {"NAME": f"{tempfile.gettempdir()}/streams-admin-test-{os.getpid()}.sqlite3"}
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"{tempfile.gettempdir()}/streams-admin-test-{os.getpid()}.sqlite3"
+    }
 
 # Record batches may be up to 10 MB (the CDF limit the emulator enforces itself).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

@@ -1,5 +1,7 @@
 """Shared fixtures: a live server (the app and the emulator on one port) and an API client."""
 
+import os
+
 import pytest
 import requests
 
@@ -30,3 +32,16 @@ class EmulatorApi:
 @pytest.fixture
 def api(live_server, transactional_db) -> EmulatorApi:
     return EmulatorApi(live_server.url)
+
+
+@pytest.fixture
+def app(live_server, transactional_db, settings):
+    """The app wired to the emulator of the live server, with quick retries; the demo loaded."""
+    from django.core.management import call_command
+
+    settings.CDF_BASE_URL = f"{live_server.url}/emulator"
+    settings.CDF_PROJECT = "demo"
+    settings.CDF_RETRY_BACKOFF_SECONDS = 0.01
+    settings.CDF_RETRY_MAX_BACKOFF_SECONDS = 0.05
+    call_command("load_demo", project="demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return live_server

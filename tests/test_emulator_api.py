@@ -16,7 +16,11 @@ RECORDS = "/streams/{streamId}/records"
 
 def alarm(external_id: str, severity: str = "HIGH", value: float = 73.5, **more) -> dict:
     properties = {"severity": severity, "raisedAt": "2026-08-01T12:00:00Z", "value": value, **more}
-    return {"space": "scada", "externalId": external_id, "sources": [{"source": ALARM, "properties": properties}]}
+    return {
+        "space": "scada",
+        "externalId": external_id,
+        "sources": [{"source": ALARM, "properties": properties}],
+    }
 
 
 @pytest.fixture
@@ -28,7 +32,10 @@ def scada(api: EmulatorApi) -> EmulatorApi:
         "externalId": "ScadaAlarm",
         "usedFor": "record",
         "properties": {
-            "severity": {"type": {"type": "enum", "values": {"LOW": {}, "HIGH": {"name": "High"}}}, "nullable": False},
+            "severity": {
+                "type": {"type": "enum", "values": {"LOW": {}, "HIGH": {"name": "High"}}},
+                "nullable": False,
+            },
             "value": {"type": {"type": "float64", "unit": {"externalId": "temperature:deg_c"}}},
             "tags": {"type": {"type": "text", "list": True, "maxListSize": 3}},
             "raisedAt": {"type": {"type": "timestamp"}, "nullable": False},
@@ -64,24 +71,42 @@ def test_worked_exchange(scada):
     assert again.status_code == 409
     assert_contract("post", RECORDS, again)
     assert again.json()["error"]["partial"] == [
-        {"space": "scada", "externalId": "A-1", "code": 409, "message": "A record with this id already exists"}
+        {
+            "space": "scada",
+            "externalId": "A-1",
+            "code": 409,
+            "message": "A record with this id already exists",
+        }
     ]
 
     found = api.post(
         records_path("alarms-live", "filter"),
-        {"filter": {"equals": {"property": ["externalId"], "value": "A-1"}},
-         "sources": [{"source": ALARM, "properties": ["*"]}], "limit": 10},
+        {
+            "filter": {"equals": {"property": ["externalId"], "value": "A-1"}},
+            "sources": [{"source": ALARM, "properties": ["*"]}],
+            "limit": 10,
+        },
     )
     assert found.status_code == 200
     assert_contract("post", RECORDS + "/filter", found)
     (record,) = found.json()["items"]
     assert record["properties"] == {
-        "scada": {"ScadaAlarm": {"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00.000Z", "value": 73.5,
-                                 "acked": False}}
+        "scada": {
+            "ScadaAlarm": {
+                "severity": "HIGH",
+                "raisedAt": "2026-08-01T12:00:00.000Z",
+                "value": 73.5,
+                "acked": False,
+            }
+        }
     }
 
-    assert api.post(records_path("alarms-live", "upsert"), {"items": [alarm("A-1", "LOW")]}).status_code == 202
-    deleted = api.post(records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}]})
+    assert (
+        api.post(records_path("alarms-live", "upsert"), {"items": [alarm("A-1", "LOW")]}).status_code == 202
+    )
+    deleted = api.post(
+        records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}]}
+    )
     assert deleted.status_code == 200 and deleted.json() == {}
 
     sync = api.post(records_path("alarms-live", "sync"), {"initializeCursor": "1h-ago", "limit": 10})
@@ -98,7 +123,9 @@ def test_worked_exchange(scada):
     assert immutable.status_code == 422
     assert_contract("post", RECORDS + "/upsert", immutable)
     no_window = api.post(records_path("archive", "filter"), {})
-    assert no_window.status_code == 400 and "lastUpdatedTime is required" in no_window.json()["error"]["message"]
+    assert (
+        no_window.status_code == 400 and "lastUpdatedTime is required" in no_window.json()["error"]["message"]
+    )
 
 
 def test_aggregate_of_the_worked_exchange(scada):
@@ -108,12 +135,24 @@ def test_aggregate_of_the_worked_exchange(scada):
     assert api.post(records_path("alarms-live"), {"items": items}).status_code == 202
     response = api.post(
         records_path("alarms-live", "aggregate"),
-        {"aggregates": {
-            "bySeverity": {"uniqueValues": {"property": ["scada", "ScadaAlarm", "severity"], "size": 5,
-                                            "aggregates": {"avgValue": {"avg": {"property": ["scada", "ScadaAlarm", "value"]}}}}},
-            "perDay": {"timeHistogram": {"property": ["scada", "ScadaAlarm", "raisedAt"], "calendarInterval": "1d",
-                                         "aggregates": {"n": {"count": {}}}}},
-        }},
+        {
+            "aggregates": {
+                "bySeverity": {
+                    "uniqueValues": {
+                        "property": ["scada", "ScadaAlarm", "severity"],
+                        "size": 5,
+                        "aggregates": {"avgValue": {"avg": {"property": ["scada", "ScadaAlarm", "value"]}}},
+                    }
+                },
+                "perDay": {
+                    "timeHistogram": {
+                        "property": ["scada", "ScadaAlarm", "raisedAt"],
+                        "calendarInterval": "1d",
+                        "aggregates": {"n": {"count": {}}},
+                    }
+                },
+            }
+        },
     )
     assert response.status_code == 200, response.text
     assert_contract("post", RECORDS + "/aggregate", response)
@@ -138,10 +177,16 @@ def test_streams_lifecycle(scada):
     assert limits["maxRecordsTotal"]["consumed"] == 2 and limits["maxGigaBytesTotal"]["consumed"] > 0
     assert "consumed" not in api.get("/streams/alarms-live").json()["settings"]["limits"]["maxRecordsTotal"]
     archive = api.get("/streams/archive").json()
-    assert archive["type"] == "Immutable" and archive["settings"]["limits"]["maxFilteringInterval"] == "PT168H"
+    assert (
+        archive["type"] == "Immutable" and archive["settings"]["limits"]["maxFilteringInterval"] == "PT168H"
+    )
 
-    duplicate = api.post("/streams", {"items": [{"externalId": "archive", "settings": {"template": {"name": "BasicArchive"}}}]})
-    assert duplicate.status_code == 409 and duplicate.json()["error"]["duplicated"] == [{"externalId": "archive"}]
+    duplicate = api.post(
+        "/streams", {"items": [{"externalId": "archive", "settings": {"template": {"name": "BasicArchive"}}}]}
+    )
+    assert duplicate.status_code == 409 and duplicate.json()["error"]["duplicated"] == [
+        {"externalId": "archive"}
+    ]
     assert_contract("post", "/streams", duplicate)
 
     gone = api.delete("/streams/archive")
@@ -151,7 +196,10 @@ def test_streams_lifecycle(scada):
     assert api.post("/streams/delete", {"items": [{"externalId": "archive"}]}).json() == {}
     assert api.get("/streams/archive").status_code == 404
     assert api.post(records_path("archive", "sync"), {"initializeCursor": "1d-ago"}).status_code == 404
-    again = api.post("/streams", {"items": [{"externalId": "archive", "settings": {"template": {"name": "ImmutableTestStream"}}}]})
+    again = api.post(
+        "/streams",
+        {"items": [{"externalId": "archive", "settings": {"template": {"name": "ImmutableTestStream"}}}]},
+    )
     assert again.status_code == 409 and "reserved" in again.json()["error"]["message"]
     # Deleting an unknown stream is not an error.
     assert api.post("/streams/delete", {"items": [{"externalId": "never-was"}]}).status_code == 200
@@ -160,8 +208,14 @@ def test_streams_lifecycle(scada):
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"items": [{"externalId": "Bad_Id", "settings": {"template": {"name": "BasicLiveData"}}}]}, "items[0].externalId"),
-        ({"items": [{"externalId": "cdf_x", "settings": {"template": {"name": "BasicLiveData"}}}]}, "reserved"),
+        (
+            {"items": [{"externalId": "Bad_Id", "settings": {"template": {"name": "BasicLiveData"}}}]},
+            "items[0].externalId",
+        ),
+        (
+            {"items": [{"externalId": "cdf_x", "settings": {"template": {"name": "BasicLiveData"}}}]},
+            "reserved",
+        ),
         ({"items": [{"externalId": "ok", "settings": {"template": {"name": "Nope"}}}]}, "template.name"),
         ({"items": []}, "exactly one"),
     ],
@@ -190,19 +244,25 @@ def test_spaces_and_containers(scada):
     listed = api.get("/models/containers", params={"usedFor": "record"})
     assert_contract("get", "/models/containers", listed)
     (container,) = listed.json()["items"]
-    assert container["properties"]["tags"]["type"] == {"type": "text", "list": True, "maxListSize": 3,
-                                                       "collation": "ucs_basic"} or container[
-        "properties"]["tags"]["type"]["maxListSize"] == 3
+    assert (
+        container["properties"]["tags"]["type"]
+        == {"type": "text", "list": True, "maxListSize": 3, "collation": "ucs_basic"}
+        or container["properties"]["tags"]["type"]["maxListSize"] == 3
+    )
     by_ids = api.post("/models/containers/byids", {"items": [{"space": "scada", "externalId": "ScadaAlarm"}]})
     assert_contract("post", "/models/containers/byids", by_ids)
     assert by_ids.json()["items"][0]["externalId"] == "ScadaAlarm"
 
-    deleted = api.post("/models/containers/delete", {"items": [{"space": "scada", "externalId": "ScadaAlarm"}]})
+    deleted = api.post(
+        "/models/containers/delete", {"items": [{"space": "scada", "externalId": "ScadaAlarm"}]}
+    )
     assert_contract("post", "/models/containers/delete", deleted)
     assert deleted.json()["items"] == [{"space": "scada", "externalId": "ScadaAlarm"}]
     unknown = api.post(records_path("alarms-live"), {"items": [alarm("A-1")]})
     assert unknown.status_code == 400 and "ScadaAlarm does not exist" in unknown.json()["error"]["message"]
-    assert api.post("/models/spaces/delete", {"items": [{"space": "assets"}]}).json()["items"] == [{"space": "assets"}]
+    assert api.post("/models/spaces/delete", {"items": [{"space": "assets"}]}).json()["items"] == [
+        {"space": "assets"}
+    ]
 
 
 def test_auth_and_projects(scada, live_server):
@@ -228,18 +288,32 @@ def test_mutable_writes(scada):
     assert duplicate.json()["error"]["duplicated"] == [{"externalId": "scada.A-1"}]
     assert filter_all(api) == []
 
-    api.post(records_path("alarms-live"), {"items": [alarm("A-1", tags=["x"], asset={"space": "assets", "externalId": "p"})]})
+    api.post(
+        records_path("alarms-live"),
+        {"items": [alarm("A-1", tags=["x"], asset={"space": "assets", "externalId": "p"})]},
+    )
     (before,) = filter_all(api)
     time.sleep(0.005)
     api.post(records_path("alarms-live", "upsert"), {"items": [alarm("A-1", "LOW", 1.5)]})
     (after,) = filter_all(api)
     # Upsert replaces the whole record: tags and asset are gone; createdTime is kept.
     assert after["properties"]["scada"]["ScadaAlarm"] == {
-        "severity": "LOW", "value": 1.5, "raisedAt": "2026-08-01T12:00:00.000Z", "acked": False}
+        "severity": "LOW",
+        "value": 1.5,
+        "raisedAt": "2026-08-01T12:00:00.000Z",
+        "acked": False,
+    }
     assert after["createdTime"] == before["createdTime"] < after["lastUpdatedTime"]
 
-    assert api.post(records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "nope"}]}).status_code == 200
-    twice = api.post(records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}] * 2})
+    assert (
+        api.post(
+            records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "nope"}]}
+        ).status_code
+        == 200
+    )
+    twice = api.post(
+        records_path("alarms-live", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}] * 2}
+    )
     assert twice.status_code == 422
     assert_contract("post", RECORDS + "/delete", twice)
     assert len(filter_all(api)) == 1
@@ -248,17 +322,32 @@ def test_mutable_writes(scada):
 def test_immutable_writes(scada):
     api = scada
     window = {"lastUpdatedTime": {"gte": int(time.time() * 1000) - 3_600_000}}
-    assert api.post(records_path("archive"), {"items": [alarm("A-1"), alarm("A-1"), alarm("A-1", "LOW")]}).status_code == 202
+    assert (
+        api.post(
+            records_path("archive"), {"items": [alarm("A-1"), alarm("A-1"), alarm("A-1", "LOW")]}
+        ).status_code
+        == 202
+    )
     assert api.post(records_path("archive"), {"items": [alarm("A-1")]}).status_code == 202
     # Exact duplicates are dropped; the same id with other content is kept.
-    assert sorted(r["properties"]["scada"]["ScadaAlarm"]["severity"] for r in filter_all(api, "archive", **window)) == ["HIGH", "LOW"]
-    assert api.post(records_path("archive", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}]}).status_code == 422
+    assert sorted(
+        r["properties"]["scada"]["ScadaAlarm"]["severity"] for r in filter_all(api, "archive", **window)
+    ) == ["HIGH", "LOW"]
+    assert (
+        api.post(
+            records_path("archive", "delete"), {"items": [{"space": "scada", "externalId": "A-1"}]}
+        ).status_code
+        == 422
+    )
     too_wide = api.post(records_path("archive", "filter"), {"lastUpdatedTime": {"gte": 0}})
     assert too_wide.status_code == 400 and "maxFilteringInterval" in too_wide.json()["error"]["message"]
     assert_contract("post", RECORDS + "/filter", too_wide)
     both = api.post(records_path("archive", "filter"), {"lastUpdatedTime": {"gt": 1, "gte": 1}})
     assert both.status_code == 400
-    relative = api.post(records_path("archive", "aggregate"), {"lastUpdatedTime": {"gte": "1h-ago"}, "aggregates": {"n": {"count": {}}}})
+    relative = api.post(
+        records_path("archive", "aggregate"),
+        {"lastUpdatedTime": {"gte": "1h-ago"}, "aggregates": {"n": {"count": {}}}},
+    )
     assert relative.status_code == 400 and "lastUpdatedTime.gte" in relative.json()["error"]["message"]
     count = api.post(records_path("archive", "aggregate"), {**window, "aggregates": {"n": {"count": {}}}})
     assert count.json()["aggregates"]["n"] == {"count": 2}
@@ -273,7 +362,14 @@ def test_immutable_writes(scada):
         ({"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00Z", "tags": ["a", "b", "c", "d"]}, "tags"),
         ({"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00Z", "nope": 1}, "nope"),
         ({"raisedAt": "2026-08-01T12:00:00Z"}, "severity"),
-        ({"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00Z", "asset": {"space": "nowhere", "externalId": "x"}}, "nowhere"),
+        (
+            {
+                "severity": "HIGH",
+                "raisedAt": "2026-08-01T12:00:00Z",
+                "asset": {"space": "nowhere", "externalId": "x"},
+            },
+            "nowhere",
+        ),
     ],
 )
 def test_bad_values_change_nothing(scada, properties, fragment):
@@ -295,9 +391,13 @@ def test_filter_sort_sources_and_typing(scada):
     response = api.post(
         records_path("alarms-live", "filter"),
         {
-            "filter": {"and": [{"equals": {"property": ["scada", "ScadaAlarm", "severity"], "value": "HIGH"}},
-                               {"range": {"property": ["scada", "ScadaAlarm", "value"], "gte": 3}},
-                               {"not": {"containsAny": {"property": ["scada", "ScadaAlarm", "tags"], "values": ["t0"]}}}]},
+            "filter": {
+                "and": [
+                    {"equals": {"property": ["scada", "ScadaAlarm", "severity"], "value": "HIGH"}},
+                    {"range": {"property": ["scada", "ScadaAlarm", "value"], "gte": 3}},
+                    {"not": {"containsAny": {"property": ["scada", "ScadaAlarm", "tags"], "values": ["t0"]}}},
+                ]
+            },
             "sort": [{"property": ["scada", "ScadaAlarm", "value"], "direction": "descending"}],
             "sources": [{"source": ALARM, "properties": ["value"]}],
             "includeTyping": True,
@@ -312,13 +412,20 @@ def test_filter_sort_sources_and_typing(scada):
     typing = body["typing"]["scada"]["ScadaAlarm"]
     assert typing["value"]["type"]["type"] == "float64" and typing["severity"]["nullable"] is False
 
-    bad_sort = api.post(records_path("alarms-live", "filter"), {"sort": [{"property": ["scada", "ScadaAlarm", "tags"]}]})
+    bad_sort = api.post(
+        records_path("alarms-live", "filter"), {"sort": [{"property": ["scada", "ScadaAlarm", "tags"]}]}
+    )
     assert bad_sort.status_code == 400 and "sort[0]" in bad_sort.json()["error"]["message"]
-    bad_source = api.post(records_path("alarms-live", "filter"), {"sources": [{"source": ALARM, "properties": ["space"]}]})
+    bad_source = api.post(
+        records_path("alarms-live", "filter"), {"sources": [{"source": ALARM, "properties": ["space"]}]}
+    )
     assert bad_source.status_code == 400 and "sources[0]" in bad_source.json()["error"]["message"]
     bad_limit = api.post(records_path("alarms-live", "filter"), {"limit": 1001})
     assert bad_limit.status_code == 400 and "limit" in bad_limit.json()["error"]["message"]
-    bad_filter = api.post(records_path("alarms-live", "filter"), {"filter": {"range": {"property": ["scada", "ScadaAlarm", "raisedAt"], "gt": 5}}})
+    bad_filter = api.post(
+        records_path("alarms-live", "filter"),
+        {"filter": {"range": {"property": ["scada", "ScadaAlarm", "raisedAt"], "gt": 5}}},
+    )
     assert bad_filter.status_code == 400 and "filter.range" in bad_filter.json()["error"]["message"]
 
 
@@ -375,8 +482,10 @@ def test_wire_details(scada):
     api = scada
     body = json.dumps({"items": [alarm("Z-1")]}).encode()
     response = api.session.post(
-        api.base + records_path("alarms-live"), data=gzip.compress(body),
-        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}, timeout=30,
+        api.base + records_path("alarms-live"),
+        data=gzip.compress(body),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        timeout=30,
     )
     assert response.status_code == 202 and response.headers["x-request-id"]
     assert api.post(records_path("alarms-live"), None).status_code == 400
@@ -392,13 +501,21 @@ def test_wire_details(scada):
 def test_fault_injection(scada, live_server):
     api = scada
     faults = f"{live_server.url}/emulator/_faults"
-    requests.post(faults, json={"project": "test", "endpoint": "records/ingest", "status": 429, "count": 1, "retryAfter": 2}, timeout=10)
+    requests.post(
+        faults,
+        json={"project": "test", "endpoint": "records/ingest", "status": 429, "count": 1, "retryAfter": 2},
+        timeout=10,
+    )
     throttled = api.post(records_path("alarms-live"), {"items": [alarm("A-1")]})
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
     assert filter_all(api) == []
     assert api.post(records_path("alarms-live"), {"items": [alarm("A-1")]}).status_code == 202
 
-    requests.post(faults, json={"project": "test", "endpoint": "records/upsert", "status": 503, "failRecords": ["scada:B-2"]}, timeout=10)
+    requests.post(
+        faults,
+        json={"project": "test", "endpoint": "records/upsert", "status": 503, "failRecords": ["scada:B-2"]},
+        timeout=10,
+    )
     partial = api.post(records_path("alarms-live", "upsert"), {"items": [alarm("B-1"), alarm("B-2")]})
     assert partial.status_code == 503
     assert_contract("post", RECORDS + "/upsert", partial)

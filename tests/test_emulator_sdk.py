@@ -60,7 +60,9 @@ def test_sdk_round_trip(client):
         properties = {"severity": severity, "value": value, "raisedAt": "2026-08-01T12:00:00Z"}
         return RecordWrite("scada", external_id, [RecordSource(source, properties)])
 
-    client.data_modeling.records.ingest([write(f"A-{n}", "HIGH", float(n)) for n in range(5)], stream_id="alarms-live")
+    client.data_modeling.records.ingest(
+        [write(f"A-{n}", "HIGH", float(n)) for n in range(5)], stream_id="alarms-live"
+    )
 
     found = client.data_modeling.records.filter(
         "alarms-live",
@@ -75,12 +77,20 @@ def test_sdk_round_trip(client):
 
     chunks = list(client.data_modeling.records.sync("alarms-live", initialize_cursor="1h-ago", chunk_size=2))
     latest = {r.external_id: r.status for chunk in chunks for r in chunk}
-    assert latest == {"A-0": "updated", "A-1": "deleted", "A-2": "created", "A-3": "created", "A-4": "created"}
+    assert latest == {
+        "A-0": "updated",
+        "A-1": "deleted",
+        "A-2": "created",
+        "A-3": "created",
+        "A-4": "created",
+    }
     assert len(chunks) == 3
 
     result = client.data_modeling.records.aggregate(
-        {"bySeverity": {"uniqueValues": {"property": ["scada", "ScadaAlarm", "severity"]}},
-         "total": {"count": {}}},
+        {
+            "bySeverity": {"uniqueValues": {"property": ["scada", "ScadaAlarm", "severity"]}},
+            "total": {"count": {}},
+        },
         stream_id="alarms-live",
     )
     assert result.dump()["aggregates"]["total"] == {"count": 4}
