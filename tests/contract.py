@@ -8,7 +8,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "cdf-records-openapi.json"
+# The official OpenAPI description of the Streams/Records endpoints (cut from the public CDF spec).
+SPEC_PATH = Path(__file__).resolve().parent / "data" / "cdf-records-openapi.json"
 SPEC_URI = "urn:cdf-openapi"
 
 
