@@ -103,6 +103,13 @@ CDF_CLIENT_ID = env.str("CDF_CLIENT_ID", default="")
 CDF_CLIENT_SECRET = env.str("CDF_CLIENT_SECRET", default="")
 CDF_SCOPES = env.list("CDF_SCOPES", default=[])
 CDF_TIMEOUT_SECONDS = env.float("CDF_TIMEOUT_SECONDS", default=30.0)
+# Retries on 429/502/503/504 and lost connections: how many, and the backoff bounds in seconds.
+CDF_MAX_RETRIES = env.int("CDF_MAX_RETRIES", default=5)
+CDF_RETRY_BACKOFF_SECONDS = env.float("CDF_RETRY_BACKOFF_SECONDS", default=0.5)
+CDF_RETRY_MAX_BACKOFF_SECONDS = env.float("CDF_RETRY_MAX_BACKOFF_SECONDS", default=10.0)
+CDF_RETRY_TOTAL_SECONDS = env.float("CDF_RETRY_TOTAL_SECONDS", default=60.0)
+# How long container definitions are reused before they are read again.
+CDF_SCHEMA_CACHE_SECONDS = env.float("CDF_SCHEMA_CACHE_SECONDS", default=30.0)
 
 # --- Embedded emulator -------------------------------------------------------
 EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=True)

@@ -330,12 +330,10 @@ def _network_error(call: PreparedCall, error: requests.RequestException, timeout
 def get_client(user_token: str | None = None) -> CdfClient:
     """A client as the settings say; `user_token` is the signed-in user's (CDF_TOKEN_SOURCE=forwarded)."""
     retry = RetryPolicy(
-        max_retries=getattr(settings, "CDF_MAX_RETRIES", RetryPolicy.max_retries),
-        backoff_seconds=getattr(settings, "CDF_RETRY_BACKOFF_SECONDS", RetryPolicy.backoff_seconds),
-        max_backoff_seconds=getattr(
-            settings, "CDF_RETRY_MAX_BACKOFF_SECONDS", RetryPolicy.max_backoff_seconds
-        ),
-        total_seconds=getattr(settings, "CDF_RETRY_TOTAL_SECONDS", RetryPolicy.total_seconds),
+        max_retries=settings.CDF_MAX_RETRIES,
+        backoff_seconds=settings.CDF_RETRY_BACKOFF_SECONDS,
+        max_backoff_seconds=settings.CDF_RETRY_MAX_BACKOFF_SECONDS,
+        total_seconds=settings.CDF_RETRY_TOTAL_SECONDS,
     )
     return CdfClient(
         settings.CDF_BASE_URL,
@@ -343,5 +341,5 @@ def get_client(user_token: str | None = None) -> CdfClient:
         token_source_from_settings(user_token),
         timeout=settings.CDF_TIMEOUT_SECONDS,
         retry=retry,
-        schema_cache_seconds=getattr(settings, "CDF_SCHEMA_CACHE_SECONDS", 30.0),
+        schema_cache_seconds=settings.CDF_SCHEMA_CACHE_SECONDS,
     )
