@@ -66,7 +66,7 @@ class Record(models.Model):
     stream = models.ForeignKey(Stream, on_delete=models.CASCADE, related_name="records")
     space = models.CharField(max_length=43)
     external_id = models.CharField(max_length=256)
-    # "space\x00externalId" on mutable streams (where the pair is unique), null on immutable ones.
+    # "space:externalId" on mutable streams (where the pair is unique), null on immutable ones.
     unique_key = models.CharField(max_length=300, null=True, blank=True)
     # Hash of the content on immutable streams, where exact duplicates are dropped.
     content_hash = models.CharField(max_length=64, null=True, blank=True)

@@ -25,7 +25,8 @@ SYNC_SCAN_LIMIT = 20_000
 
 
 def record_key(space: str, external_id: str) -> str:
-    return f"{space}\x00{external_id}"
+    # Unambiguous: space ids never contain ":".
+    return f"{space}:{external_id}"
 
 
 def content_hash(record: dict) -> str:

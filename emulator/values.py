@@ -220,7 +220,20 @@ def _check_json(value: object, where: str) -> dict:
             )
     if json_size(value) > JSON_MAX_BYTES:
         raise bad_request(f"Value for {where} is larger than {JSON_MAX_BYTES} bytes")
+    if _has_nul(value):
+        raise bad_request(f"Value for {where} must not contain NUL characters")
     return value
+
+
+def _has_nul(value: object) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (PostgreSQL's jsonb cannot store one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _short(value: object) -> str:

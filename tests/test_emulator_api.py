@@ -370,6 +370,7 @@ def test_immutable_writes(scada):
             },
             "nowhere",
         ),
+        ({"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00Z", "payload": {"a": "x\u0000"}}, "payload"),
     ],
 )
 def test_bad_values_change_nothing(scada, properties, fragment):
