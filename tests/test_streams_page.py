@@ -34,3 +34,11 @@ def test_cdf_failure_shows_a_banner_not_a_server_error(app):
     assert page.status_code == 200
     assert "Your CDF access does not allow this" in page.text
     assert "CDF request id" in page.text and "Try again" in page.text
+
+
+def test_pages_forbid_inline_code_and_framing(app):
+    page = requests.get(app.url + "/", timeout=30)
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy and page.headers["X-Frame-Options"] == "DENY"
+    assert "<script>" not in page.text and " style=" not in page.text
