@@ -1,6 +1,8 @@
 """The parts of filter, sync and aggregate requests other than the filter itself:
 the `lastUpdatedTime` window, `sources` projection, `sort`, `limit`, `targetUnits`, typing."""
 
+import heapq
+
 from .clock import now_ms
 from .durations import iso_ms
 from .errors import bad_request
@@ -189,8 +191,27 @@ def _getter(path: tuple[str, ...]):
     return lambda record: record["properties"].get(space, {}).get(container, {}).get(prop)
 
 
-def sort(records: list[dict], keys: list[tuple[tuple[str, ...], bool]]) -> list[dict]:
-    """Sorted by the keys, then lastUpdatedTime, space and externalId; missing values last."""
+def first(records: list[dict], keys: list[tuple[tuple[str, ...], bool]], limit: int) -> list[dict]:
+    """The first `limit` records ordered by the keys, then by lastUpdatedTime, space and
+    externalId; records without a value for a key come after those with one."""
+    if len({descending for _, descending in keys}) > 1:
+        return _sort_mixed(records, keys)[:limit]
+    # One direction: a single tuple key and a heap, not a full sort of the stream.
+    getters = [_getter(path) for path, _ in keys]
+    descending = bool(keys) and keys[0][1]
+
+    def key(record):
+        parts = []
+        for get in getters:
+            value = get(record)
+            parts += ((value is not None) if descending else (value is None), value)
+        return (*parts, record["lastUpdatedTime"], record["space"], record["externalId"])
+
+    pick = heapq.nlargest if descending else heapq.nsmallest
+    return pick(limit, records, key=key)
+
+
+def _sort_mixed(records: list[dict], keys: list[tuple[tuple[str, ...], bool]]) -> list[dict]:
     ordered = sorted(records, key=lambda r: (r["lastUpdatedTime"], r["space"], r["externalId"]))
     for path, descending in reversed(keys):
         get = _getter(path)

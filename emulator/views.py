@@ -374,7 +374,7 @@ def filter_records(request, project, stream_id):
     candidates = reads.in_window(store.live_records(stream), low, high)
     if predicate:
         candidates = [r for r in candidates if predicate(r)]
-    items = [reads.project(r, selection) for r in reads.sort(candidates, keys)[:limit]]
+    items = [reads.project(r, selection) for r in reads.first(candidates, keys, limit)]
     answer = {"items": items}
     if typing:
         mentioned = filters.referenced_properties(body["filter"]) if predicate else set()
