@@ -1,11 +1,257 @@
-"""The record browser of one stream (being built)."""
+"""The record browser of one stream: a change feed (sync) or a sorted, windowed list (filter), and the
+page of one record. The state lives in the query string (see browsing.py); htmx swaps fragments."""
 
-from django.http import HttpResponse
+import json
+import time
+from urllib.parse import urlencode
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+
+from . import browsing
+from .auth import cdf_client
+from .cdf import CdfError, CdfNotFoundError, as_curl
+from .presentation import error_context, human_duration, iso_time
+
+
+def session_key(stream_id: str) -> str:
+    return f"browser:{stream_id}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def browse(request, stream_id):
-    return HttpResponse(status=501)
+    context = {"nav": "streams", "stream_id": stream_id, "streams_url": reverse("home")}
+    stream, containers = _load_stream(request, stream_id, context)
+    if stream is None:
+        status = 404 if context.get("missing") else 200
+        return _render(request, "records/browser.html", context, status=status)
+    if not request.GET:
+        saved = request.session.get(session_key(stream_id))
+        query = browsing.default_query(stream, containers, saved)
+        return redirect(f"{request.path}?{query.urlencode()}")
+
+    state = browsing.parse_state(request.GET, stream, containers)
+    base_query = state.query()
+    context.update(
+        state=state,
+        stream=stream,
+        stream_note=_stream_note(stream),
+        container_choices=_container_choices(state),
+        default_url=request.path,
+        view_url=f"{request.path}?{base_query.urlencode()}",
+        presets=[(preset, browsing.describe_duration(preset)) for preset in browsing.PRESETS],
+        sort_positions=_sort_positions(state),
+        column_groups=_column_groups(state),
+    )
+    paging = "cursor" in request.GET or "before" in request.GET
+    if state.valid:
+        request.session[session_key(stream_id)] = {
+            "sources": state.sources,
+            "columns": [c.key for c in state.columns],
+        }
+        client = cdf_client(request)
+        if not paging:
+            context["count"] = _count(client, stream_id, state)
+        context.update(_results(client, request, stream_id, state, base_query))
+
+    if request.htmx and not request.htmx.history_restore_request:
+        template = "records/browser.html#page" if paging else "records/browser.html#browser"
+    else:
+        template = "records/browser.html"
+    response = _render(request, template, context)
+    if request.htmx and not paging and state.valid:
+        # The address bar gets the tidy form of the view; a form with problems keeps what was typed.
+        response["HX-Push-Url"] = context["view_url"]
+    return response
+
+
+def _render(request, template, context, status=200):
+    response = render(request, template, context, status=status)
+    # The same URL answers a page or a fragment: caches must tell them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _load_stream(request, stream_id: str, context: dict):
+    """(stream, record containers), or (None, None) with the problem in the context."""
+    if not browsing.STREAM_ID_RE.match(stream_id):
+        context["missing"] = (
+            f"“{stream_id}” is not a valid stream id: stream ids are 1 to 100 lowercase letters, digits, "
+            "hyphens and underscores, starting with a letter."
+        )
+        return None, None
+    try:
+        client = cdf_client(request)
+        return client.retrieve_stream(stream_id), client.list_containers()
+    except CdfNotFoundError:
+        context["missing"] = f"There is no stream “{stream_id}” in this CDF project."
+    except CdfError as error:
+        context["error"] = error_context(error)
+    return None, None
+
+
+def _stream_note(stream: dict) -> str:
+    """Why the time window matters on an immutable stream."""
+    if stream["type"] != "Immutable":
+        return ""
+    limits, lifecycle = stream["settings"]["limits"], stream["settings"]["lifecycle"]
+    parts = ["This stream is immutable."]
+    if lifecycle.get("dataDeletedAfter"):
+        parts.append(
+            f"Its records are only retained for {human_duration(lifecycle['dataDeletedAfter'])} after "
+            "ingestion, so the change feed cannot reach back further than that."
+        )
+    if limits.get("maxFilteringInterval"):
+        parts.append(
+            "Sorted lists and counts must stay within a time window of at most "
+            f"{human_duration(limits['maxFilteringInterval'])} (its maxFilteringInterval)."
+        )
+    return " ".join(parts)
+
+
+def _container_choices(state: browsing.BrowserState) -> list[dict]:
+    """The source picker: every record container with its properties, ticked as chosen."""
+    shown = {c.key for c in state.columns}
+    choices = []
+    for container in state.containers:
+        ref = browsing.container_ref(container)
+        choices.append(
+            {
+                "ref": ref,
+                "name": container.get("name") or container["externalId"],
+                "chosen": ref in state.sources,
+                "columns": [
+                    {"key": col.key, "label": col.label, "id": col.property, "chosen": col.key in shown}
+                    for col in browsing.container_columns(container)
+                ],
+            }
+        )
+    return choices
+
+
+def _sort_positions(state: browsing.BrowserState) -> list[dict]:
+    """The rows of the sort fieldset: the chosen keys, then empty ones up to the API's five."""
+    keys = [*state.sort, *[("", "asc")] * (browsing.MAX_SORTS - len(state.sort))]
+    return [{"number": n, "key": key, "direction": d} for n, (key, d) in enumerate(keys, start=1)]
+
+
+def _column_groups(state: browsing.BrowserState) -> list[dict]:
+    """The container header over each run of columns (columns come grouped by container)."""
+    names = {browsing.container_ref(c): c.get("name") or c["externalId"] for c in state.containers}
+    groups = []
+    for column in state.columns:
+        if groups and groups[-1]["ref"] == column.container:
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"ref": column.container, "name": names[column.container], "span": 1})
+    return groups
+
+
+def _count(client, stream_id: str, state: browsing.BrowserState) -> dict:
+    query, window = browsing.count_query(state, now_ms())
+    try:
+        answer = client.aggregate_records(stream_id, query)
+    except CdfError as error:
+        return {"error": str(error)}
+    return {
+        "value": answer["aggregates"]["count"]["count"],
+        "window": browsing.describe_duration(window) if window else None,
+    }
+
+
+def _results(client, request, stream_id: str, state: browsing.BrowserState, base_query) -> dict:
+    """The rows of the page asked for and the link to the next, or the problem that stopped them."""
+    shown = _int(request.GET.get("shown"), 0)
+    try:
+        if state.mode == "sync":
+            cursor = request.GET.get("cursor")
+            answer = client.sync_records(stream_id, browsing.sync_query(state, cursor))
+            items, following = answer["items"], {"cursor": answer["nextCursor"]}
+            at_end = not answer["hasNext"]
+        else:
+            try:
+                keyset = browsing.parse_keyset(request.GET)
+            except ValueError as error:
+                return {"problem": f"This next-page link is not valid ({error}); start again from the top."}
+            query = browsing.filter_query(state, now_ms(), keyset)
+            answer = client.filter_records(stream_id, query)
+            items, following = browsing.sorted_page(answer["items"], state, query["limit"], keyset)
+            at_end = following is None
+            following = following and following.query()
+    except CdfError as error:
+        if "cursor" in request.GET and error.status == 400:
+            return {
+                "problem": "The change-feed position in this link is not valid any more (it was changed or "
+                f"has expired): {error.message}. Start the feed again from its start point."
+            }
+        return {"error": error_context(error)}
+    view_url = f"{request.path}?{base_query.urlencode()}"
+    rows = [_row(stream_id, state, item, view_url) for item in items]
+    next_url = None
+    if not at_end:
+        next_query = base_query.copy()
+        next_query.update(following)
+        next_query["shown"] = str(shown + len(rows))
+        next_url = f"{request.path}?{next_query.urlencode()}"
+    return {"rows": rows, "next_url": next_url, "shown": shown + len(rows), "first_page": not shown}
+
+
+def _row(stream_id: str, state: browsing.BrowserState, item: dict, view_url: str) -> dict:
+    url = reverse("record", args=[stream_id, item["space"], item["externalId"]])
+    return {
+        "space": item["space"],
+        "external_id": item["externalId"],
+        "status": item.get("status"),
+        "created": iso_time(item["createdTime"]),
+        "updated": iso_time(item["lastUpdatedTime"]),
+        # The way back is the view, not this page of it: cursors are not for sharing.
+        "url": f"{url}?{urlencode({'back': view_url})}",
+        "cells": [browsing.display_value(browsing.property_value(item, c), c.type) for c in state.columns],
+    }
+
+
+def _int(text, default: int) -> int:
+    try:
+        return max(int(text), 0)
+    except (TypeError, ValueError):
+        return default
 
 
 def record_detail(request, stream_id, space, external_id):
-    return HttpResponse(status=501)
+    back = request.GET.get("back", "")
+    if not back.startswith(reverse("browser", args=[stream_id])):
+        back = reverse("browser", args=[stream_id]) if browsing.STREAM_ID_RE.match(stream_id) else ""
+    context = {
+        "nav": "streams",
+        "stream_id": stream_id,
+        "space": space,
+        "external_id": external_id,
+        "back_url": back or reverse("home"),
+        "streams_url": reverse("home"),
+    }
+    stream, containers = _load_stream(request, stream_id, context)
+    if stream is not None:
+        client = cdf_client(request)
+        query = browsing.record_query(space, external_id, stream, containers, now_ms())
+        call = client.describe_request("records/filter", stream_id=stream_id, body=query)
+        context["curl"] = as_curl(call)
+        context["window"] = human_duration(stream["settings"]["limits"].get("maxFilteringInterval"))
+        try:
+            items = client.filter_records(stream_id, query)["items"]
+        except CdfError as error:
+            context["error"] = error_context(error)
+        else:
+            context["records"] = [
+                {
+                    "created": iso_time(item["createdTime"]),
+                    "updated": iso_time(item["lastUpdatedTime"]),
+                    "groups": browsing.record_groups(item, containers),
+                    "raw": json.dumps(item, indent=2, ensure_ascii=False),
+                }
+                for item in items
+            ]
+    return _render(request, "records/record.html", context, status=404 if context.get("missing") else 200)

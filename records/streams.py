@@ -2,7 +2,8 @@
 
 from django.shortcuts import render
 
-from .cdf import CdfError, get_client
+from .auth import cdf_client
+from .cdf import CdfError
 from .presentation import error_context, human_duration, iso_time
 
 TYPE_NOTES = {
@@ -37,7 +38,7 @@ def streams_page(request):
     query = request.GET.get("q", "").strip()
     context = {"nav": "streams", "query": query, "rows": [], "error": None}
     try:
-        client = get_client()
+        client = cdf_client(request)
         streams = [
             client.retrieve_stream(s["externalId"], include_statistics=True) for s in client.list_streams()
         ]

@@ -37,6 +37,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "records.auth.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -93,6 +94,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Sign-in and roles (records/auth.py) --------------------------------------
+# "proxy": identity from the SSO proxy's headers; "dev": local sign-in as a demo user (DEBUG only).
+AUTH_MODE = env.str("AUTH_MODE", default="dev" if DEBUG else "proxy")
+# Addresses the proxy's headers are believed from (CIDR list); requests from anywhere else are refused.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+PROXY_USER_HEADER = env.str("PROXY_USER_HEADER", default="X-Forwarded-User")
+PROXY_EMAIL_HEADER = env.str("PROXY_EMAIL_HEADER", default="X-Forwarded-Email")
+PROXY_GROUPS_HEADER = env.str("PROXY_GROUPS_HEADER", default="X-Forwarded-Groups")
+PROXY_TOKEN_HEADER = env.str("PROXY_TOKEN_HEADER", default="X-Forwarded-Access-Token")
+PROXY_SIGNOUT_URL = env.str("PROXY_SIGNOUT_URL", default="/oauth2/sign_out")
+# Which groups give which role, as "role=group group;role=group".
+ROLE_GROUPS = {
+    role: groups.split()
+    for role, _, groups in (
+        entry.partition("=")
+        for entry in env.str(
+            "ROLE_GROUPS", default="viewer=streams-viewers;editor=streams-editors;admin=streams-admins"
+        ).split(";")
+    )
+}
+LOGIN_URL = "signin"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- Security headers ---------------------------------------------------------
 # Scripts and styles come only from our own static files: no inline code anywhere.

@@ -7,6 +7,12 @@ import requests
 
 TOKEN = "test-token"
 PROJECT = "test"
+# What the SSO proxy sends for a signed-in steward (tests run in AUTH_MODE=proxy from 127.0.0.1).
+SIGNED_IN_AS_VIEWER = {
+    "X-Forwarded-User": "vera",
+    "X-Forwarded-Email": "vera@example.com",
+    "X-Forwarded-Groups": "everyone,streams-viewers",
+}
 
 
 class EmulatorApi:
@@ -36,12 +42,22 @@ def api(live_server, transactional_db) -> EmulatorApi:
 
 @pytest.fixture
 def app(live_server, transactional_db, settings):
-    """The app wired to the emulator of the live server, with quick retries; the demo loaded."""
+    """The app wired to the emulator of the live server, signing in through proxy headers,
+    with quick retries; the demo loaded."""
     from django.core.management import call_command
 
     settings.CDF_BASE_URL = f"{live_server.url}/emulator"
     settings.CDF_PROJECT = "demo"
+    settings.AUTH_MODE = "proxy"
     settings.CDF_RETRY_BACKOFF_SECONDS = 0.01
     settings.CDF_RETRY_MAX_BACKOFF_SECONDS = 0.05
     call_command("load_demo", project="demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return live_server
+
+
+@pytest.fixture
+def steward(app) -> requests.Session:
+    """A browser-like session of a signed-in viewer."""
+    session = requests.Session()
+    session.headers.update(SIGNED_IN_AS_VIEWER)
+    return session

@@ -16,4 +16,4 @@ function localizeTimes(root) {
 }
 
 document.addEventListener("DOMContentLoaded", () => localizeTimes(document));
-document.addEventListener("htmx:afterSwap", (event) => localizeTimes(event.detail.target));
+document.addEventListener("htmx:afterSwap", (event) => localizeTimes(event.target));

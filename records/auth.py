@@ -1,0 +1,171 @@
+"""Who is signed in, and what they may do.
+
+AUTH_MODE picks where identity comes from:
+- "proxy": headers set by the company's SSO proxy (e.g. oauth2-proxy), trusted only from the
+  addresses in TRUSTED_PROXIES;
+- "dev": a local sign-in page listing demo users of each role, only with DEBUG on.
+
+Roles come from groups (ROLE_GROUPS): viewer (browse, query, export), editor (also write
+records and import), admin (also create and delete streams, see everyone's audit log).
+"""
+
+import ipaddress
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, login, logout
+from django.core.exceptions import ImproperlyConfigured
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .cdf import CdfClient, get_client
+
+ROLES = ("viewer", "editor", "admin")
+ROLE_HELP = {
+    "viewer": "browse, query and export records",
+    "editor": "also edit, create, delete and import records",
+    "admin": "also create and delete streams and see everyone's audit log",
+}
+# Paths that do not sign in here: the emulator checks its own bearer tokens.
+PUBLIC_PREFIXES = ("/emulator/", "/static/", "/healthz")
+DEMO_USERS = {
+    "vera.viewer": ("Vera Viewer", "viewer"),
+    "eddie.editor": ("Eddie Editor", "editor"),
+    "ada.admin": ("Ada Admin", "admin"),
+}
+
+
+def check_auth_mode() -> None:
+    """Refuse to serve with a sign-in that is unsafe or unknown."""
+    if settings.AUTH_MODE not in ("proxy", "dev"):
+        raise ImproperlyConfigured(f"AUTH_MODE must be 'proxy' or 'dev', not {settings.AUTH_MODE!r}")
+    if settings.AUTH_MODE == "dev" and not settings.DEBUG:
+        raise ImproperlyConfigured(
+            "AUTH_MODE=dev signs anyone in without a password; it is refused unless DEBUG is on. "
+            "Use AUTH_MODE=proxy behind your single sign-on."
+        )
+
+
+def role_for_groups(groups: list[str]) -> str | None:
+    """The highest role any of the groups maps to, by ROLE_GROUPS."""
+    granted = None
+    for role in ROLES:
+        if set(groups) & set(settings.ROLE_GROUPS.get(role, ())):
+            granted = role
+    return granted
+
+
+def has_role(request, role: str) -> bool:
+    current = getattr(request, "role", None)
+    return current is not None and ROLES.index(current) >= ROLES.index(role)
+
+
+def role_required(role: str):
+    """Views only users with at least this role may use; others get 403 with the reason."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not has_role(request, role):
+                return refuse(
+                    request, f"This needs the {role} role ({ROLE_HELP[role]}); you are a {request.role}."
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def cdf_client(request) -> CdfClient:
+    """A CDF client for this request, carrying the user's own token when CDF_TOKEN_SOURCE=forwarded."""
+    return get_client(getattr(request, "cdf_token", None))
+
+
+def refuse(request, reason: str):
+    return render(request, "records/refused.html", {"reason": reason}, status=403)
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in settings.TRUSTED_PROXIES)
+
+
+class SignInMiddleware:
+    """Every page needs a signed-in user with a role; sets request.role (and request.cdf_token)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.role = None
+        if request.path.startswith(PUBLIC_PREFIXES):
+            return self.get_response(request)
+        if settings.AUTH_MODE == "proxy":
+            refused = self._proxy_user(request)
+            if refused:
+                return refused
+        else:
+            if request.path == reverse("signin"):
+                return self.get_response(request)
+            if not request.user.is_authenticated:
+                return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
+            request.role = request.session.get("role")
+        if request.role is None:
+            return refuse(
+                request,
+                "Your account has no Streams Admin role. Ask an administrator to add you to a group "
+                "that maps to viewer, editor or admin.",
+            )
+        return self.get_response(request)
+
+    def _proxy_user(self, request):
+        if not _trusted(request.META.get("REMOTE_ADDR", "")):
+            return refuse(
+                request,
+                "This app is reached through the company's single sign-on; this request did not "
+                "come through it.",
+            )
+        username = request.headers.get(settings.PROXY_USER_HEADER, "").strip()
+        if not username:
+            return refuse(request, "The single sign-on did not say who you are (no user header).")
+        email = request.headers.get(settings.PROXY_EMAIL_HEADER, "").strip()
+        groups = [
+            g.strip() for g in request.headers.get(settings.PROXY_GROUPS_HEADER, "").split(",") if g.strip()
+        ]
+        user, _ = get_user_model().objects.get_or_create(username=username[:150], defaults={"email": email})
+        request.user = user
+        request.role = role_for_groups(groups)
+        # The user's own CDF token: used for this request only, never stored or sent to the browser.
+        request.cdf_token = request.headers.get(settings.PROXY_TOKEN_HEADER) or None
+        return None
+
+
+def signin(request):
+    """The development sign-in: pick a demo user of each role (no password; DEBUG only)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    if request.method == "POST" and request.POST.get("username") in DEMO_USERS:
+        name, role = DEMO_USERS[request.POST["username"]]
+        first, last = name.split()
+        user, _ = get_user_model().objects.get_or_create(
+            username=request.POST["username"], defaults={"first_name": first, "last_name": last}
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session["role"] = role
+        return redirect(next_url)
+    users = [{"username": u, "name": n, "role": r, "help": ROLE_HELP[r]} for u, (n, r) in DEMO_USERS.items()]
+    return render(request, "records/signin.html", {"users": users, "next": next_url})
+
+
+@require_POST
+def signout(request):
+    logout(request)
+    # Behind the proxy, signing out means ending the single sign-on session there.
+    return redirect("signin" if settings.AUTH_MODE == "dev" else settings.PROXY_SIGNOUT_URL)
