@@ -49,6 +49,8 @@ def app(live_server, transactional_db, settings):
     settings.CDF_BASE_URL = f"{live_server.url}/emulator"
     settings.CDF_PROJECT = "demo"
     settings.AUTH_MODE = "proxy"
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.CDF_RETRY_BACKOFF_SECONDS = 0.01
     settings.CDF_RETRY_MAX_BACKOFF_SECONDS = 0.05
     call_command("load_demo", project="demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -61,3 +63,12 @@ def steward(app) -> requests.Session:
     session = requests.Session()
     session.headers.update(SIGNED_IN_AS_VIEWER)
     return session
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    """Tests serve static files straight from static/, without a collectstatic manifest."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
