@@ -7,59 +7,10 @@ import time
 import pytest
 import requests
 
-from .conftest import EmulatorApi
+from .conftest import ALARM, EmulatorApi, alarm, filter_all, records_path
 from .contract import assert_contract
 
-ALARM = {"type": "container", "space": "scada", "externalId": "ScadaAlarm"}
 RECORDS = "/streams/{streamId}/records"
-
-
-def alarm(external_id: str, severity: str = "HIGH", value: float = 73.5, **more) -> dict:
-    properties = {"severity": severity, "raisedAt": "2026-08-01T12:00:00Z", "value": value, **more}
-    return {
-        "space": "scada",
-        "externalId": external_id,
-        "sources": [{"source": ALARM, "properties": properties}],
-    }
-
-
-@pytest.fixture
-def scada(api: EmulatorApi) -> EmulatorApi:
-    """A space, the ScadaAlarm container of records-api.md §9.2, a mutable and an immutable stream."""
-    assert api.post("/models/spaces", {"items": [{"space": "scada"}, {"space": "assets"}]}).status_code == 200
-    container = {
-        "space": "scada",
-        "externalId": "ScadaAlarm",
-        "usedFor": "record",
-        "properties": {
-            "severity": {
-                "type": {"type": "enum", "values": {"LOW": {}, "HIGH": {"name": "High"}}},
-                "nullable": False,
-            },
-            "value": {"type": {"type": "float64", "unit": {"externalId": "temperature:deg_c"}}},
-            "tags": {"type": {"type": "text", "list": True, "maxListSize": 3}},
-            "raisedAt": {"type": {"type": "timestamp"}, "nullable": False},
-            "asset": {"type": {"type": "direct"}},
-            "payload": {"type": {"type": "json"}},
-            "acked": {"type": {"type": "boolean"}, "defaultValue": False},
-        },
-    }
-    response = api.post("/models/containers", {"items": [container]})
-    assert response.status_code == 200, response.text
-    for stream_id, template in (("alarms-live", "BasicLiveData"), ("archive", "ImmutableTestStream")):
-        body = {"items": [{"externalId": stream_id, "settings": {"template": {"name": template}}}]}
-        assert api.post("/streams", body).status_code == 201
-    return api
-
-
-def records_path(stream: str, action: str = "") -> str:
-    return f"/streams/{stream}/records" + (f"/{action}" if action else "")
-
-
-def filter_all(api: EmulatorApi, stream: str = "alarms-live", **body) -> list[dict]:
-    response = api.post(records_path(stream, "filter"), {"limit": 1000, **body})
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
 
 
 def test_worked_exchange(scada):

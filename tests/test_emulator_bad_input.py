@@ -1,0 +1,79 @@
+"""Malformed requests get a CDF-shaped 4xx naming the problem, never a 500, and change nothing."""
+
+import itertools
+
+import pytest
+
+from .conftest import filter_all, records_path
+
+# Values of every JSON kind, to put where something else belongs.
+ODD_VALUES = [None, True, 0, -1, 1.5, "", "x" * 300, [], [None], {}, {"unexpected": 1}]
+
+BODIES = {
+    "/models/spaces": lambda v: {"items": [{"space": v}]},
+    "/models/containers": lambda v: {
+        "items": [
+            {"space": "scada", "externalId": "C", "usedFor": "record", "properties": {"p": {"type": v}}}
+        ]
+    },
+    "/streams": lambda v: {"items": [{"externalId": v, "settings": {"template": {"name": "BasicLiveData"}}}]},
+    records_path("alarms-live"): lambda v: {"items": [{"space": "scada", "externalId": "A", "sources": v}]},
+    records_path("alarms-live", "upsert"): lambda v: {"items": v},
+    records_path("alarms-live", "delete"): lambda v: {"items": [{"space": v, "externalId": v}]},
+    records_path("alarms-live", "filter"): lambda v: {"filter": {"and": [{"equals": v}]}, "limit": 5},
+    records_path("archive", "filter"): lambda v: {"lastUpdatedTime": {"gte": v}, "sort": v},
+    records_path("alarms-live", "sync"): lambda v: {"cursor": v, "sources": v},
+    records_path("alarms-live", "aggregate"): lambda v: {"aggregates": {"a": v}},
+}
+
+
+@pytest.mark.parametrize("path", list(BODIES))
+def test_malformed_bodies_are_refused_cleanly(scada, path):
+    api = scada
+    before = filter_all(api)
+    for value in ODD_VALUES:
+        response = api.post(path, BODIES[path](value))
+        assert 400 <= response.status_code < 500, (path, value, response.status_code, response.text[:300])
+        error = response.json()["error"]
+        assert error["code"] == response.status_code and error["message"]
+    for raw in (b"[]", b"null", b'"text"', b"{", b"\xff\xfe"):
+        response = api.session.post(api.base + path, data=raw, timeout=30)
+        assert response.status_code == 400, (path, raw)
+    assert filter_all(api) == before
+
+
+def test_filter_limits(scada):
+    api = scada
+    leaf = {"equals": {"property": ["externalId"], "value": "x"}}
+    deep = leaf
+    for _ in range(11):
+        deep = {"not": deep}
+    wide = {"or": [leaf] * 99 + [{"and": [leaf, leaf]}]}
+    for tree in (
+        deep,
+        wide,
+        {"or": [leaf] * 100},
+        {"in": {"property": ["externalId"], "values": list("x" * 101)}},
+    ):
+        response = api.post(records_path("alarms-live", "filter"), {"filter": tree})
+        assert response.status_code == 400 and "filter" in response.json()["error"]["message"]
+
+
+def test_unknown_names_are_named(scada):
+    api = scada
+    cases = {
+        "/streams/no-such-stream/records/filter": "no-such-stream",
+        "/streams/Not_Valid/records/filter": "streamId",
+    }
+    for path, fragment in cases.items():
+        response = api.post(path, {})
+        assert response.status_code in (400, 404) and fragment in response.json()["error"]["message"]
+    unknown = {"source": {"type": "container", "space": "scada", "externalId": "Nope"}, "properties": ["*"]}
+    for path, body in itertools.product(
+        [records_path("alarms-live", "filter"), records_path("alarms-live", "sync")],
+        [{"sources": [unknown], "initializeCursor": "1d-ago"}],
+    ):
+        if path.endswith("filter"):
+            body = {"sources": body["sources"]}
+        response = api.post(path, body)
+        assert response.status_code == 400 and "scada:Nope" in response.json()["error"]["message"]
