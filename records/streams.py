@@ -2,7 +2,7 @@
 
 from django.shortcuts import render
 
-from .auth import cdf_client
+from .auth import cdf_client, has_role
 from .cdf import CdfError
 from .presentation import error_context, human_duration, iso_time
 
@@ -16,16 +16,11 @@ TYPE_NOTES = {
 }
 
 
-def stream_row(stream: dict) -> dict:
-    """The stream as the page shows it."""
-    lifecycle = stream["settings"]["lifecycle"]
-    limits = stream["settings"]["limits"]
+def settings_summary(settings: dict) -> dict:
+    """A stream's (or a template's) lifecycle and limits as the pages show them."""
+    lifecycle = settings["lifecycle"]
+    limits = settings["limits"]
     return {
-        "id": stream["externalId"],
-        "type": stream["type"],
-        "type_note": TYPE_NOTES.get(stream["type"], ""),
-        "template": stream["createdFromTemplate"],
-        "created": iso_time(stream["createdTime"]),
         "retained_after_delete": human_duration(lifecycle.get("retainedAfterSoftDelete")),
         "data_deleted_after": human_duration(lifecycle.get("dataDeletedAfter")),
         "filtering_interval": human_duration(limits.get("maxFilteringInterval")),
@@ -34,9 +29,28 @@ def stream_row(stream: dict) -> dict:
     }
 
 
+def stream_row(stream: dict) -> dict:
+    """The stream as the page shows it."""
+    return {
+        "id": stream["externalId"],
+        "type": stream["type"],
+        "type_note": TYPE_NOTES.get(stream["type"], ""),
+        "template": stream["createdFromTemplate"],
+        "created": iso_time(stream["createdTime"]),
+        **settings_summary(stream["settings"]),
+    }
+
+
 def streams_page(request):
     query = request.GET.get("q", "").strip()
-    context = {"nav": "streams", "query": query, "rows": [], "error": None}
+    context = {
+        "nav": "streams",
+        "query": query,
+        "rows": [],
+        "error": None,
+        # Creating and deleting streams is for admins; others see the controls disabled, with the reason.
+        "can_manage_streams": has_role(request, "admin"),
+    }
     try:
         client = cdf_client(request)
         streams = [

@@ -1,13 +1,16 @@
 from django.urls import path
 
-from . import auth, browser, views
+from . import auth, browser, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", auth.signin, name="signin"),
     path("signout/", auth.signout, name="signout"),
     path("healthz", views.health, name="health"),
+    # Not under streams/: "new" is a valid stream id, and its records stay at streams/new/.
+    path("new-stream/", stream_admin.new_stream, name="stream-new"),
     path("streams/<str:stream_id>/", browser.browse, name="browser"),
+    path("streams/<str:stream_id>/delete/", stream_admin.delete_stream, name="stream-delete"),
     path(
         "streams/<str:stream_id>/records/<str:space>/<path:external_id>", browser.record_detail, name="record"
     ),

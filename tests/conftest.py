@@ -13,6 +13,16 @@ SIGNED_IN_AS_VIEWER = {
     "X-Forwarded-Email": "vera@example.com",
     "X-Forwarded-Groups": "everyone,streams-viewers",
 }
+SIGNED_IN_AS_EDITOR = {
+    "X-Forwarded-User": "eddie",
+    "X-Forwarded-Email": "eddie@example.com",
+    "X-Forwarded-Groups": "everyone,streams-editors",
+}
+SIGNED_IN_AS_ADMIN = {
+    "X-Forwarded-User": "ada",
+    "X-Forwarded-Email": "ada@example.com",
+    "X-Forwarded-Groups": "everyone,streams-admins",
+}
 
 
 class EmulatorApi:

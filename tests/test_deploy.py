@@ -22,7 +22,9 @@ PRODUCTION = {
 
 
 def run(code: list[str], **env) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "SECRET_KEY": secrets.token_urlsafe(50), **env}
+    # Not the browser tests' permission to use the ORM inside Playwright's event loop.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    environment = {**inherited, "SECRET_KEY": secrets.token_urlsafe(50), **env}
     return subprocess.run([sys.executable, *code], cwd=ROOT, env=environment, capture_output=True, text=True)
 
 
