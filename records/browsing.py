@@ -529,11 +529,6 @@ def display_value(value, prop_type: dict | None, *, in_list: bool = False) -> di
     return {"kind": "text", "text": str(value), "unit": unit}
 
 
-def property_value(record: dict, column: Column):
-    space, external_id = column.container.split(".")
-    return record.get("properties", {}).get(space, {}).get(external_id, {}).get(column.property)
-
-
 def record_groups(record: dict, containers: list[dict]) -> list[dict]:
     """Every property of a record grouped by container, in the container's order, typed for display."""
     known = {(c["space"], c["externalId"]): c for c in containers}

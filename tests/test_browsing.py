@@ -253,3 +253,43 @@ def test_record_groups_follow_the_container_order():
     assert group["name"] == "Alarm"
     assert [p["id"] for p in group["properties"]] == ["severity", "message", "unknown"]
     assert group["properties"][0]["type"] == "text"
+
+
+def test_values_render_escaped_html_of_every_kind():
+    from records.presentation import value_html
+
+    assert (
+        value_html({"kind": "list", "items": []})
+        == '<ul class="value-list"><li class="muted">(empty list)</li></ul>'
+    )
+    assert value_html({"kind": "list", "items": [{"kind": "text", "text": "<b>"}]}) == (
+        '<ul class="value-list"><li>&lt;b&gt;</li></ul>'
+    )
+    assert value_html({"kind": "text", "text": "5", "unit": "temperature:deg_c"}) == (
+        '5 <small class="muted">temperature:deg_c</small>'
+    )
+    assert value_html(
+        {"kind": "json", "text": '{\n  "a": "<"\n}', "compact": '{"a": "<"}'}, compact=False
+    ) == ("<pre>{\n  &quot;a&quot;: &quot;&lt;&quot;\n}</pre>")
+    assert "no value" in value_html({"kind": "empty", "text": ""})
+    assert value_html({"kind": "timestamp", "text": "2026-01-01T00:00:00.000Z"}).startswith(
+        '<time datetime="2026'
+    )
+
+
+def test_rows_escape_every_value():
+    from records.browser import _row
+
+    columns = [("s", "C", "note", {"type": "text", "list": False})]
+    item = {
+        "space": "s",
+        "externalId": '<img src=x onerror="alert(1)">',
+        "createdTime": 0,
+        "lastUpdatedTime": 0,
+        "status": '"><script>',
+        "properties": {"s": {"C": {"note": "<script>alert(1)</script>"}}},
+    }
+    html = _row("/streams/x/records", columns, item)
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'href="/streams/x/records/s/%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E"' in html
