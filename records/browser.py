@@ -3,6 +3,7 @@ page of one record. The state lives in the query string (see browsing.py); htmx 
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from urllib.parse import quote, urlsplit
 
@@ -16,6 +17,9 @@ from . import browsing
 from .auth import cdf_client
 from .cdf import CdfError, CdfNotFoundError, as_curl
 from .presentation import error_context, human_duration, iso_time, value_html
+
+# Threads that ask CDF for a page's record count while the page's rows are fetched.
+COUNTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="record-count")
 
 
 def session_key(stream_id: str) -> str:
@@ -57,9 +61,11 @@ def browse(request, stream_id):
             "columns": [c.key for c in state.columns],
         }
         client = cdf_client(request)
-        if not paging:
-            context["count"] = _count(client, stream_id, state)
+        # The count and the rows are independent CDF calls: ask for both at once.
+        counting = None if paging else COUNTS.submit(_count, client, stream_id, state)
         context.update(_results(client, request, stream_id, state, base_query))
+        if counting:
+            context["count"] = counting.result()
 
     if request.htmx and not request.htmx.history_restore_request:
         template = "records/browser.html#page" if paging else "records/browser.html#browser"
