@@ -92,19 +92,25 @@ def write(
     `injected` maps "space:externalId" to a fault code for records that must fail.
     """
     outcome = WriteOutcome()
-    accepted = []
-    for record in records:
-        code = injected.get(f"{record['space']}:{record['externalId']}")
-        if code:
-            outcome.failures[(record["space"], record["externalId"])] = (code, _injected_message(code))
-        else:
-            accepted.append(record)
+    accepted = _without_injected_failures(records, injected, outcome)
     with transaction.atomic():
         if stream.mutable:
             _write_mutable(stream, accepted, mode, outcome, at)
         else:
             _write_immutable(stream, accepted, at)
     return outcome
+
+
+def _without_injected_failures(items: list[dict], injected: dict, outcome: WriteOutcome) -> list[dict]:
+    """The items to write; those an injected fault fails are recorded in the outcome instead."""
+    kept = []
+    for item in items:
+        code = injected.get(f"{item['space']}:{item['externalId']}")
+        if code:
+            outcome.failures[(item["space"], item["externalId"])] = (code, _injected_message(code))
+        else:
+            kept.append(item)
+    return kept
 
 
 def _injected_message(code: int) -> str:
@@ -248,13 +254,9 @@ def _insert(rows: list[tuple]) -> None:
 
 def delete(stream: Stream, ids: list[dict], injected: dict) -> WriteOutcome:
     outcome = WriteOutcome()
-    keys = []
-    for item in ids:
-        code = injected.get(f"{item['space']}:{item['externalId']}")
-        if code:
-            outcome.failures[(item["space"], item["externalId"])] = (code, _injected_message(code))
-        else:
-            keys.append(record_key(item["space"], item["externalId"]))
+    keys = [
+        record_key(i["space"], i["externalId"]) for i in _without_injected_failures(ids, injected, outcome)
+    ]
     with transaction.atomic():
         rows = list(Record.objects.filter(stream=stream, unique_key__in=keys).exclude(status=Record.DELETED))
         if not rows:
