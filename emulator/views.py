@@ -336,11 +336,9 @@ def delete(request, project, stream_id):
 # --- records: reads ------------------------------------------------------------------------
 
 
-def _typing_block(body, schema, items, *trees) -> dict:
-    wanted = reads.properties_in(items)
-    for tree in trees:
-        wanted |= tree
-    return reads.typing(schema, wanted)
+def _typing_block(schema: Schema, items: list[dict], mentioned: set) -> dict:
+    """Typing for the properties in the answer and those the request mentions."""
+    return reads.typing(schema, reads.properties_in(items) | mentioned)
 
 
 def _include_typing(body: dict) -> bool:
@@ -378,7 +376,7 @@ def filter_records(request, project, stream_id):
     answer = {"items": items}
     if typing:
         mentioned = filters.referenced_properties(body["filter"]) if predicate else set()
-        answer["typing"] = _typing_block(body, schema, items, mentioned)
+        answer["typing"] = _typing_block(schema, items, mentioned)
     return 200, answer
 
 
@@ -414,7 +412,7 @@ def sync_records(request, project, stream_id):
     answer = {"items": items, "nextCursor": store.encode_cursor(stream, position), "hasNext": has_next}
     if typing:
         mentioned = filters.referenced_properties(body["filter"]) if "filter" in body else set()
-        answer["typing"] = _typing_block(body, schema, [i for i in items if "properties" in i], mentioned)
+        answer["typing"] = _typing_block(schema, [i for i in items if "properties" in i], mentioned)
     return 200, answer
 
 
