@@ -31,12 +31,16 @@ def token_capabilities(token: str) -> set[str] | None:
     return ALL_CAPABILITIES
 
 
-def authorize(request, capabilities: tuple[str, ...]) -> None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(request) -> str:
+    """The request's bearer token; a 401 without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Unauthorized: send an access token as 'Authorization: Bearer <token>'")
-    granted = token_capabilities(token.strip())
+    return token.strip()
+
+
+def authorize(request, capabilities: tuple[str, ...]) -> None:
+    granted = token_capabilities(bearer_token(request))
     missing = [c for c in capabilities if granted is not ALL_CAPABILITIES and c not in granted]
     if missing:
         raise ApiError(403, f"Forbidden: the token lacks the capability {', '.join(missing)}")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import faults, oauth, views
+from . import faults, inspect, oauth, views
 
 project = "api/v1/projects/<str:project>"
 stream = f"{project}/streams/<str:stream_id>"
@@ -8,6 +8,7 @@ stream = f"{project}/streams/<str:stream_id>"
 urlpatterns = [
     path("oauth2/token", oauth.token, name="emulator-token"),
     path("_faults", faults.faults_view, name="emulator-faults"),
+    path("api/v1/token/inspect", inspect.inspect_token, name="emulator-token-inspect"),
     path(f"{project}/models/spaces", views.spaces),
     path(f"{project}/models/spaces/byids", views.spaces_by_ids),
     path(f"{project}/models/spaces/delete", views.spaces_delete),

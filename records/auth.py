@@ -3,6 +3,8 @@
 AUTH_MODE picks where identity comes from:
 - "proxy": headers set by the company's SSO proxy (e.g. oauth2-proxy), trusted only from the
   addresses in TRUSTED_PROXIES;
+- "oidc": the app signs users in with OpenID Connect itself (records/oidc.py), their groups or
+  app roles taken from the token's claims;
 - "dev": a local sign-in page listing demo users of each role, only with DEBUG on.
 
 Roles come from groups (ROLE_GROUPS): viewer (browse, query, export), editor (also write
@@ -10,17 +12,23 @@ records and import), admin (also create and delete streams, see everyone's audit
 """
 
 import ipaddress
+import logging
 from functools import wraps
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .cdf import CdfClient, get_client
+from .cdf import CdfClient, CdfUnauthorizedError, get_client
+
+logger = logging.getLogger(__name__)
 
 ROLES = ("viewer", "editor", "admin")
 ROLE_HELP = {
@@ -35,12 +43,29 @@ DEMO_USERS = {
     "eddie.editor": ("Eddie Editor", "editor"),
     "ada.admin": ("Ada Admin", "admin"),
 }
+# Where records/oidc.py keeps the signed-in user's groups (or app roles) from the provider's claims.
+OIDC_GROUPS_SESSION_KEY = "oidc_groups"
+OIDC_REQUIRED_SETTINGS = (
+    "OIDC_RP_CLIENT_ID",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT",
+)
 
 
 def check_auth_mode() -> None:
     """Refuse to serve with a sign-in that is unsafe or unknown."""
-    if settings.AUTH_MODE not in ("proxy", "dev"):
-        raise ImproperlyConfigured(f"AUTH_MODE must be 'proxy' or 'dev', not {settings.AUTH_MODE!r}")
+    if settings.AUTH_MODE not in ("proxy", "oidc", "dev"):
+        raise ImproperlyConfigured(f"AUTH_MODE must be 'proxy', 'oidc' or 'dev', not {settings.AUTH_MODE!r}")
+    missing = [name for name in OIDC_REQUIRED_SETTINGS if not getattr(settings, name, "")]
+    if settings.AUTH_MODE == "oidc" and missing:
+        raise ImproperlyConfigured(f"AUTH_MODE=oidc needs {', '.join(missing)} set (see .env.example).")
+    if settings.AUTH_MODE == "oidc" and settings.CDF_TOKEN_SOURCE == "forwarded":
+        # No proxy forwards the user's token in this mode: every CDF call would fail.
+        raise ImproperlyConfigured(
+            "CDF_TOKEN_SOURCE=forwarded needs AUTH_MODE=proxy; with AUTH_MODE=oidc use client-credentials."
+        )
     if settings.AUTH_MODE == "dev" and not settings.DEBUG:
         raise ImproperlyConfigured(
             "AUTH_MODE=dev signs anyone in without a password; it is refused unless DEBUG is on. "
@@ -111,11 +136,14 @@ class SignInMiddleware:
             if refused:
                 return refused
         else:
-            if request.path == reverse("signin"):
+            if request.path in _sign_in_paths():
                 return self.get_response(request)
             if not request.user.is_authenticated:
-                return redirect(f"{reverse('signin')}?next={request.get_full_path()}")
-            request.role = request.session.get("role")
+                return redirect(f"{_sign_in_path()}?{urlencode({'next': request.get_full_path()})}")
+            if settings.AUTH_MODE == "oidc":
+                request.role = role_for_groups(request.session.get(OIDC_GROUPS_SESSION_KEY, []))
+            else:
+                request.role = request.session.get("role")
         if request.role is None:
             return refuse(
                 request,
@@ -123,6 +151,36 @@ class SignInMiddleware:
                 "that maps to viewer, editor or admin.",
             )
         return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        """CDF refused the credentials (401). With the user's own token (CDF_TOKEN_SOURCE=forwarded)
+        it has likely expired: send them back through sign-in, then to the page they were on.
+        With the app's own credentials signing in again cannot help: say what is wrong."""
+        if not isinstance(exception, CdfUnauthorizedError):
+            return None
+        if settings.CDF_TOKEN_SOURCE != "forwarded":
+            logger.error(
+                "CDF refused the app's own credentials (%s): %s", settings.CDF_TOKEN_SOURCE, exception
+            )
+            error = {
+                "title": "CDF did not accept the app's own credentials",
+                "message": f"{exception.message} Ask the people who run Streams Admin to check its CDF "
+                f"credentials (CDF_TOKEN_SOURCE={settings.CDF_TOKEN_SOURCE}).",
+                "request_id": exception.request_id,
+            }
+            return render(request, "records/cdf_error.html", {"error": error}, status=502)
+        logger.info("CDF answered 401 for %s (%s); sending the user to sign in", request.user, exception)
+        page = _page_path(request)
+        if settings.AUTH_MODE == "dev":
+            logout(request)
+            messages.warning(request, "CDF did not accept your credentials; sign in again.")
+            target = f"{reverse('signin')}?{urlencode({'next': page})}"
+        else:
+            target = f"{settings.PROXY_SIGNIN_URL}?{urlencode({'rd': page})}"
+        if request.headers.get("HX-Request") == "true":
+            # htmx would swap a redirect's page into a fragment: have it load the sign-in page instead.
+            return HttpResponse(headers={"HX-Redirect": target})
+        return redirect(target)
 
     def _proxy_user(self, request):
         if not _trusted(request.META.get("REMOTE_ADDR", "")):
@@ -146,6 +204,27 @@ class SignInMiddleware:
         return None
 
 
+def _sign_in_path() -> str:
+    """Where a user who is not signed in goes, in dev or oidc mode."""
+    return reverse("oidc_authentication_init" if settings.AUTH_MODE == "oidc" else "signin")
+
+
+def _sign_in_paths() -> tuple[str, ...]:
+    """The pages of signing in, which must be reachable before one is."""
+    if settings.AUTH_MODE == "oidc":
+        return (reverse("oidc_authentication_init"), reverse("oidc_authentication_callback"))
+    return (reverse("signin"),)
+
+
+def _page_path(request) -> str:
+    """The page the user is on: for an htmx request, the page that made it rather than the fragment's."""
+    current = request.headers.get("HX-Current-URL", "")
+    if current and url_has_allowed_host_and_scheme(current, {request.get_host()}):
+        parts = urlsplit(current)
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return request.get_full_path()
+
+
 def signin(request):
     """The development sign-in: pick a demo user of each role (no password; DEBUG only)."""
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
@@ -167,5 +246,10 @@ def signin(request):
 @require_POST
 def signout(request):
     logout(request)
+    if settings.AUTH_MODE == "dev":
+        return redirect("signin")
+    if settings.AUTH_MODE == "oidc":
+        # Ends the provider's session too when it has a logout URL; otherwise only the app's ends.
+        return redirect(settings.OIDC_OP_LOGOUT_URL or "home")
     # Behind the proxy, signing out means ending the single sign-on session there.
-    return redirect("signin" if settings.AUTH_MODE == "dev" else settings.PROXY_SIGNOUT_URL)
+    return redirect(settings.PROXY_SIGNOUT_URL)

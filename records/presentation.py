@@ -4,12 +4,14 @@ import re
 from datetime import UTC, datetime
 from html import escape
 
-from .cdf import CdfError
+from .cdf import CdfError, CdfForbiddenError, CdfUnauthorizedError
 
 ISO_DURATION_RE = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
 )
 DURATION_UNITS = ("year", "month", "week", "day", "hour", "minute", "second")
+# A capability as CDF names it in a 403, e.g. "streamsAcl:CREATE".
+CAPABILITY_RE = re.compile(r"\b[a-z][A-Za-z]*Acl:[A-Z_]+\b")
 
 
 def iso_time(epoch_ms: int) -> str:
@@ -33,9 +35,13 @@ def human_duration(text: str | None) -> str:
 
 
 def error_context(error: CdfError) -> dict:
-    """What an error banner shows for a failed CDF call."""
+    """What an error banner shows for a failed CDF call.
+
+    A 401 is not shown but raised again: SignInMiddleware sends the user back through sign-in.
+    """
+    if isinstance(error, CdfUnauthorizedError):
+        raise error
     titles = {
-        401: "CDF did not accept the credentials",
         403: "Your CDF access does not allow this",
         404: "Not found in CDF",
         429: "CDF is busy (too many requests)",
@@ -43,7 +49,14 @@ def error_context(error: CdfError) -> dict:
     title = titles.get(error.status) or (
         "CDF could not be reached" if error.status is None else f"CDF answered {error.status}"
     )
-    return {"title": title, "message": error.message, "request_id": error.request_id}
+    message = error.message
+    missing = CAPABILITY_RE.findall(message) if isinstance(error, CdfForbiddenError) else []
+    if missing:
+        message = (
+            f"Your CDF access lacks {', '.join(missing)}; ask a CDF administrator to add it to one of "
+            f"your groups. CDF said: {message}"
+        )
+    return {"title": title, "message": message, "request_id": error.request_id}
 
 
 EMPTY_LIST_HTML = '<ul class="value-list"><li class="muted">(empty list)</li></ul>'

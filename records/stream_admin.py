@@ -1,4 +1,5 @@
-"""Creating and deleting streams: admins only, checked here in the views whatever the pages show."""
+"""Creating and deleting streams: admins only, whose CDF access allows it, checked here in the views
+whatever the pages show."""
 
 import re
 
@@ -8,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from .access import capability_required
 from .auth import cdf_client, role_required
 from .cdf import CdfBadRequestError, CdfConflictError, CdfError, CdfNotFoundError
 from .presentation import error_context, human_duration
@@ -121,6 +123,7 @@ class DeleteStreamForm(forms.Form):
 
 
 @role_required("admin")
+@capability_required("streamsAcl:CREATE")
 @require_http_methods(["GET", "POST"])
 def new_stream(request):
     form = NewStreamForm(request.POST if request.method == "POST" else None)
@@ -154,6 +157,7 @@ def new_stream(request):
 
 
 @role_required("admin")
+@capability_required("streamsAcl:DELETE")
 @require_http_methods(["GET", "POST"])
 def delete_stream(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "streams_url": reverse("home"), "error": None}

@@ -2,6 +2,7 @@
 
 from django.shortcuts import render
 
+from .access import missing_capability
 from .auth import cdf_client, has_role
 from .cdf import CdfError
 from .presentation import error_context, human_duration, iso_time
@@ -51,6 +52,12 @@ def streams_page(request):
         # Creating and deleting streams is for admins; others see the controls disabled, with the reason.
         "can_manage_streams": has_role(request, "admin"),
     }
+    if context["can_manage_streams"]:
+        # An admin's CDF access may still not allow it: then the controls are disabled too.
+        context["cdf_refusals"] = {
+            "create": missing_capability(request, "streamsAcl:CREATE"),
+            "delete": missing_capability(request, "streamsAcl:DELETE"),
+        }
     try:
         client = cdf_client(request)
         streams = [

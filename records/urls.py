@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import auth, browser, stream_admin, views
+from . import auth, browser, oidc, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", auth.signin, name="signin"),
     path("signout/", auth.signout, name="signout"),
+    # AUTH_MODE=oidc; the names are the ones mozilla-django-oidc reverses.
+    path("oidc/authenticate/", oidc.SignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc_authentication_callback"),
     path("healthz", views.health, name="health"),
     # Not under streams/: "new" is a valid stream id, and its records stay at streams/new/.
     path("new-stream/", stream_admin.new_stream, name="stream-new"),

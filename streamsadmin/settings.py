@@ -106,7 +106,8 @@ STORAGES = {
 }
 
 # --- Sign-in and roles (records/auth.py) --------------------------------------
-# "proxy": identity from the SSO proxy's headers; "dev": local sign-in as a demo user (DEBUG only).
+# "proxy": identity from the SSO proxy's headers; "oidc": the app signs users in with OpenID Connect
+# itself; "dev": local sign-in as a demo user (DEBUG only).
 AUTH_MODE = env.str("AUTH_MODE", default="dev" if DEBUG else "proxy")
 # Addresses the proxy's headers are believed from (CIDR list); requests from anywhere else are refused.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
@@ -115,6 +116,8 @@ PROXY_EMAIL_HEADER = env.str("PROXY_EMAIL_HEADER", default="X-Forwarded-Email")
 PROXY_GROUPS_HEADER = env.str("PROXY_GROUPS_HEADER", default="X-Forwarded-Groups")
 PROXY_TOKEN_HEADER = env.str("PROXY_TOKEN_HEADER", default="X-Forwarded-Access-Token")
 PROXY_SIGNOUT_URL = env.str("PROXY_SIGNOUT_URL", default="/oauth2/sign_out")
+# Where a user whose CDF token was refused (401) signs in again; the page to return to follows in ?rd=.
+PROXY_SIGNIN_URL = env.str("PROXY_SIGNIN_URL", default="/oauth2/sign_in")
 # Which groups give which role, as "role=group group;role=group".
 ROLE_GROUPS = {
     role: groups.split()
@@ -125,6 +128,24 @@ ROLE_GROUPS = {
         ).split(";")
     )
 }
+# AUTH_MODE=oidc (records/oidc.py, mozilla-django-oidc): the authorization code flow with PKCE.
+# The backend is always listed: it only acts on the OIDC callback, which answers 404 in other modes.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "records.oidc.OIDCBackend"]
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+# The provider's end-session URL: signing out ends the provider's session there too.
+OIDC_OP_LOGOUT_URL = env.str("OIDC_OP_LOGOUT_URL", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+# The claim listing the user's groups or app roles (Entra ID: "groups" or "roles"), matched by ROLE_GROUPS.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USE_PKCE = True
+# Seconds to wait for the provider's token, keys and userinfo endpoints.
+OIDC_TIMEOUT = 30
 LOGIN_URL = "signin"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True

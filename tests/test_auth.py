@@ -43,16 +43,16 @@ def test_forwarded_token_is_used_for_cdf_and_never_shown(app, settings):
     page = requests.get(app.url + "/", headers=headers, timeout=30)
     assert page.status_code == 200 and "4 of 4 streams" in page.text
     assert "readonly-token" not in page.text
-    # Without a token CDF answers 401, and the page says so instead of failing.
-    page = requests.get(app.url + "/", headers=SIGNED_IN_AS_VIEWER, timeout=30)
-    assert page.status_code == 200 and "sign in again" in page.text
+    # Without a token CDF answers 401, and the user is sent to sign in again.
+    page = requests.get(app.url + "/", headers=SIGNED_IN_AS_VIEWER, allow_redirects=False, timeout=30)
+    assert page.status_code == 302 and page.headers["Location"] == "/oauth2/sign_in?rd=%2F"
 
 
 def test_development_sign_in(app, settings):
     settings.AUTH_MODE = "dev"
     browser = requests.Session()
     first = browser.get(app.url + "/", timeout=30)
-    assert first.url == app.url + "/signin/?next=/"
+    assert first.url == app.url + "/signin/?next=%2F"
     buttons = re.findall(r'value="([a-z.]+)">Sign in as', first.text)
     assert buttons == ["vera.viewer", "eddie.editor", "ada.admin"]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', first.text).group(1)

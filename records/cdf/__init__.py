@@ -2,7 +2,7 @@
 
 from .auth import ClientCredentials, ForwardedToken, StaticToken, token_source_from_settings
 from .calls import PreparedCall, as_curl
-from .client import CdfClient, clear_schema_cache, get_client
+from .client import CdfClient, clear_schema_cache, get_client, project_capabilities
 from .errors import (
     CdfBadRequestError,
     CdfConflictError,
@@ -42,5 +42,6 @@ __all__ = [
     "as_curl",
     "clear_schema_cache",
     "get_client",
+    "project_capabilities",
     "token_source_from_settings",
 ]

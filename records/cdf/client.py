@@ -8,6 +8,7 @@ tells each record's outcome and holds the errors met (`raise_for_errors()` to ra
 
 import copy
 import functools
+import hashlib
 import itertools
 import logging
 import threading
@@ -73,6 +74,28 @@ def clear_schema_cache() -> None:
     container_cache.clear()
 
 
+# What a token may do, by (base url, project, hash of the token): pages ask on every request.
+capability_cache = TtlCache()
+CAPABILITY_CACHE_SECONDS = 60.0
+
+
+def project_capabilities(answer: dict, project: str) -> set[str]:
+    """The capabilities ("streamsAcl:READ", ...) a token/inspect answer grants in `project`.
+
+    An acl of any scope counts (one scoped to some spaces still grants its actions there): what is
+    missing here surely fails, and CDF's own 403 explains the rest.
+    """
+    granted = set()
+    for capability in answer.get("capabilities", []):
+        scope = capability.get("projectScope", {})
+        if "allProjects" not in scope and project not in scope.get("projects", []):
+            continue
+        for acl, grant in capability.items():
+            if acl != "projectScope" and isinstance(grant, dict):
+                granted.update(f"{acl}:{action}" for action in grant.get("actions", []))
+    return granted
+
+
 class CdfClient:
     def __init__(
         self,
@@ -111,6 +134,24 @@ class CdfClient:
     ) -> PreparedCall:
         """The exact request for an endpoint (a key of calls.ENDPOINTS), e.g. to show it as curl."""
         return prepare_call(self.root, endpoint, stream_id=stream_id, params=params, body=body)
+
+    # --- the token ---------------------------------------------------------------------
+
+    def inspect_token(self) -> dict:
+        """CDF's answer about the token: {"subject", "projects", "capabilities"} (outside the project)."""
+        call = PreparedCall("token/inspect", "GET", f"{self.base_url}/api/v1/token/inspect")
+        return self._send(call, self._budget())
+
+    def capabilities(self) -> set[str]:
+        """What the token may do in this project (see `project_capabilities`); cached for a minute."""
+        # The key holds a hash of the token, never the token itself.
+        digest = hashlib.sha256(self.token_source.token().encode()).hexdigest()
+        key = (self.base_url, self.project, digest)
+        granted = capability_cache.get(key)
+        if granted is None:
+            granted = project_capabilities(self.inspect_token(), self.project)
+            capability_cache.set(key, granted, CAPABILITY_CACHE_SECONDS)
+        return granted
 
     # --- streams -------------------------------------------------------------------------
 
