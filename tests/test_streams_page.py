@@ -14,6 +14,7 @@ def test_streams_page_lists_every_stream_with_its_limits(app, steward):
     assert "4 of 4 streams" in html
     # Consumption comes from the emulator's statistics: 800 alarm records of 5,000,000.
     assert re.search(r'max="5000000" value="800"', html)
+    assert "800 of 5,000,000" in html
     assert "Queries span at most 7 days" in html
     assert "Immutable" in html and "Mutable" in html
 
