@@ -16,12 +16,12 @@ from .values import (
     NUMERIC_TYPES,
     ORDERED_TYPES,
     PROPERTY_TYPES,
-    _short,
     describe,
     epoch_ms,
     is_number,
     normalize_scalar,
     parse_timestamp,
+    short,
 )
 
 Predicate = Callable[[dict], bool]
@@ -253,7 +253,7 @@ class _Compiler:
         _reject_unsupported_value(start, f"{path}.value")
         if not isinstance(start, str) or not 1 <= len(start) <= MAX_PREFIX_CHARS:
             raise bad_request(
-                f"{path}.value: must be a string of 1 to {MAX_PREFIX_CHARS} characters, got {_short(start)}"
+                f"{path}.value: must be a string of 1 to {MAX_PREFIX_CHARS} characters, got {short(start)}"
             )
 
         def match(record):
@@ -334,7 +334,7 @@ class _Compiler:
                 if allowed
                 else "[space, container, property]"
             )
-            raise bad_request(f"{path}: must be {expected}, got {_short(reference)}")
+            raise bad_request(f"{path}: must be {expected}, got {short(reference)}")
         if len(reference) == 1:
             [name] = reference
             if name not in allowed:
@@ -388,7 +388,7 @@ class _Compiler:
             _reject_unsupported_value(value, path)
             if not is_number(value):
                 raise bad_request(
-                    f"{path}: must be a number for the {target.kind} {target.label}, got {_short(value)}"
+                    f"{path}: must be a number for the {target.kind} {target.label}, got {short(value)}"
                 )
             return value
         return self.value(target, value, path)
@@ -402,7 +402,7 @@ class _Compiler:
             or not isinstance(reference["externalId"], str)
         ):
             expected = '{"type": "container", "space": ..., "externalId": ...}'
-            raise bad_request(f"{path}: must be {expected}, got {_short(reference)}")
+            raise bad_request(f"{path}: must be {expected}, got {short(reference)}")
         try:
             self.schema.container(reference["space"], reference["externalId"])
         except ApiError as error:
@@ -475,7 +475,7 @@ def _epoch_ms(value: object, path: str):
     if moment is None:
         raise bad_request(
             f"{path}: must be epoch milliseconds or an ISO-8601 timestamp such as 2026-08-01T00:00:00Z, "
-            f"got {_short(value)}"
+            f"got {short(value)}"
         )
     return epoch_ms(moment)
 
