@@ -38,7 +38,8 @@ def browse(request, stream_id):
         return _render(request, "records/browser.html", context, status=status)
     if not request.GET:
         saved = request.session.get(session_key(stream_id))
-        query = browsing.default_query(stream, containers, saved)
+        shown = containers if saved else _containers_with_data(request, stream, containers)
+        query = browsing.default_query(stream, shown, saved)
         return redirect(f"{request.path}?{query.urlencode()}")
 
     state = browsing.parse_state(request.GET, stream, containers)
@@ -76,6 +77,17 @@ def browse(request, stream_id):
         # The address bar gets the tidy form of the view; a form with problems keeps what was typed.
         response["HX-Push-Url"] = context["view_url"]
     return response
+
+
+def _containers_with_data(request, stream: dict, containers: list[dict]) -> list[dict]:
+    """The record containers the stream holds data for, so a first visit shows columns with values;
+    all of them when CDF cannot say (or none has data yet)."""
+    query = browsing.has_data_query(stream, containers, now_ms())
+    try:
+        answer = cdf_client(request).aggregate_records(stream["externalId"], query)
+    except CdfError:
+        return containers
+    return browsing.containers_with_data(answer, containers) or containers
 
 
 def _render(request, template, context, status=200):

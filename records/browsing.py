@@ -133,6 +133,40 @@ def default_choice(containers: list[dict], saved: dict | None = None) -> dict:
     }
 
 
+# A filters aggregate takes at most 10 filters, and a request at most 30 filter buckets.
+FILTERS_PER_AGGREGATE = 10
+MAX_FILTER_BUCKETS = 30
+
+
+def has_data_query(stream: dict, containers: list[dict], now_ms: int) -> dict:
+    """An aggregate that counts the stream's records holding data for each container (the first 30)."""
+    refs = [
+        {"type": "container", "space": c["space"], "externalId": c["externalId"]}
+        for c in containers[:MAX_FILTER_BUCKETS]
+    ]
+    aggregates = {
+        f"containers{start}": {
+            "filters": {
+                "filters": [{"hasData": [ref]} for ref in refs[start : start + FILTERS_PER_AGGREGATE]]
+            }
+        }
+        for start in range(0, len(refs), FILTERS_PER_AGGREGATE)
+    }
+    query = {"aggregates": aggregates}
+    width = max_window_ms(stream)
+    if width:
+        query["lastUpdatedTime"] = time_window(width, now_ms)
+    return query
+
+
+def containers_with_data(answer: dict, containers: list[dict]) -> list[dict]:
+    """The containers the has_data_query answer found records for, in their order."""
+    counts = []
+    for start in range(0, min(len(containers), MAX_FILTER_BUCKETS), FILTERS_PER_AGGREGATE):
+        counts += [bucket["count"] for bucket in answer["aggregates"][f"containers{start}"]["filterBuckets"]]
+    return [container for container, count in zip(containers, counts, strict=False) if count]
+
+
 def default_query(stream: dict, containers: list[dict], saved: dict | None = None) -> QueryDict:
     """The query string of the default view of a stream."""
     choice = default_choice(containers, saved)

@@ -293,3 +293,25 @@ def test_rows_escape_every_value():
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="/streams/x/records/s/%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E"' in html
+
+
+def test_first_visit_shows_the_containers_the_stream_holds_data_for():
+    containers = [{"space": "s", "externalId": f"C{n}", "properties": {}} for n in range(12)]
+    immutable = {"settings": {"limits": {"maxFilteringInterval": "PT168H"}}}
+    query = browsing.has_data_query(immutable, containers, now_ms=1_000_000_000_000)
+    assert list(query["aggregates"]) == ["containers0", "containers10"]
+    first = query["aggregates"]["containers0"]["filters"]["filters"]
+    assert len(first) == 10 and first[3] == {
+        "hasData": [{"type": "container", "space": "s", "externalId": "C3"}]
+    }
+    assert query["lastUpdatedTime"] == {"gte": 1_000_000_000_000 - 168 * 3_600_000, "lte": 1_000_000_000_000}
+    assert "lastUpdatedTime" not in browsing.has_data_query({"settings": {"limits": {}}}, containers, 0)
+
+    counts = [0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+    answer = {
+        "aggregates": {
+            "containers0": {"filterBuckets": [{"count": c} for c in counts[:10]]},
+            "containers10": {"filterBuckets": [{"count": c} for c in counts[10:]]},
+        }
+    }
+    assert [c["externalId"] for c in browsing.containers_with_data(answer, containers)] == ["C1", "C11"]

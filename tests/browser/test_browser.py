@@ -99,7 +99,7 @@ def test_pick_columns_load_three_pages_open_a_record_and_share_the_view(page, ne
 
 
 def test_back_and_forward_restore_the_view_and_the_choice_is_remembered(page):
-    open_stream(page, "equipment")
+    open_stream(page, "alarms")
     first_url = page.url
     page.get_by_label("Page size").fill("7")
     page.get_by_role("button", name="Show records").click()
@@ -113,13 +113,13 @@ def test_back_and_forward_restore_the_view_and_the_choice_is_remembered(page):
     expect(page.get_by_label("Page size")).to_have_value("7")
 
     page.get_by_text("Containers and columns (").click()
-    page.get_by_role("checkbox", name="Alarm", exact=True).uncheck()
+    page.get_by_role("checkbox", name="Sensor reading", exact=True).uncheck()
     page.get_by_role("button", name="Show records").click()
-    page.wait_for_url(lambda url: "source=plant.Alarm" not in url)
+    page.wait_for_url(lambda url: "source=plant.Reading" not in url)
     # The columns of the unticked container go too, and the choice is remembered for the stream.
-    assert "plant.Alarm" not in page.url
-    open_stream(page, "equipment")
-    assert "plant.Alarm" not in page.url and "source=plant.Equipment" in page.url
+    assert "plant.Reading" not in page.url
+    open_stream(page, "alarms")
+    assert "plant.Reading" not in page.url and "source=plant.Alarm" in page.url
 
 
 def test_sorted_mode_pages_through_a_window_newest_first(page):
