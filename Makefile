@@ -49,6 +49,7 @@ test: $(VENV)/.installed chromium lint
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.emulator
+	$(PY) -m bench.browser
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles
