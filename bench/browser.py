@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from django.utils.datastructures import MultiValueDict
 
-from bench.emulator import PROJECT, STREAM, Api, Server, create_schema, ingest
+from bench.emulator import PROJECT, STREAM, Api, Server, create_schema, ingest, running
 from records import browsing
 
 RECORDS = 5000
@@ -271,31 +271,25 @@ def report(results: dict, memory: dict, columns: list[str], total_seconds: float
 
 def main() -> int:
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="streams-admin-bench-") as workdir:
-        server = app_server(Path(workdir))
-        try:
-            server.start()
-            api = Api(server.url)
-            create_schema(api)
-            print(f"Ingesting {RECORDS:,} records ...", flush=True)
-            ingest(api, 0, RECORDS, random.Random(20260801), {})
-            browser = Browser(server.url)
-            canonical = browser.canonical_url(f"/streams/{STREAM}/")
-            # Every property as a column: each type's display is in the page.
-            state = browser_state(api, canonical)
-            columns = [column.key for c in state.containers for column in browsing.container_columns(c)]
-            results = {}
-            for size in PAGE_SIZES:
-                print(f"Measuring pages of {size} rows ...", flush=True)
-                results[size] = measure(browser, api, view_url(canonical, size, columns), size)
-            print("Measuring memory ...", flush=True)
-            memory = measure_memory(browser, server, view_url(canonical, max(PAGE_SIZES), columns))
-        except Exception:
-            if server.process:
-                print(f"Server log (last lines):\n{server.log_tail()}", file=sys.stderr)
-            raise
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="streams-admin-bench-") as workdir,
+        running(app_server(Path(workdir))) as server,
+    ):
+        api = Api(server.url)
+        create_schema(api)
+        print(f"Ingesting {RECORDS:,} records ...", flush=True)
+        ingest(api, 0, RECORDS, random.Random(20260801), {})
+        browser = Browser(server.url)
+        canonical = browser.canonical_url(f"/streams/{STREAM}/")
+        # Every property as a column: each type's display is in the page.
+        state = browser_state(api, canonical)
+        columns = [column.key for c in state.containers for column in browsing.container_columns(c)]
+        results = {}
+        for size in PAGE_SIZES:
+            print(f"Measuring pages of {size} rows ...", flush=True)
+            results[size] = measure(browser, api, view_url(canonical, size, columns), size)
+        print("Measuring memory ...", flush=True)
+        memory = measure_memory(browser, server, view_url(canonical, max(PAGE_SIZES), columns))
     print()
     print(report(results, memory, columns, time.perf_counter() - began))
     return 0

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -329,29 +330,37 @@ def report(results: dict, ingest_rates: dict, peak_rss: float | None, total_seco
     return "\n".join(lines)
 
 
+@contextmanager
+def running(server: Server):
+    """The server started, its log shown when the benchmark fails, and stopped at the end."""
+    try:
+        server.start()
+        yield server
+    except Exception:
+        if server.process:
+            print(f"Server log (last lines):\n{server.log_tail()}", file=sys.stderr)
+        raise
+    finally:
+        server.stop()
+
+
 def main() -> int:
     began = time.perf_counter()
     rng = random.Random(20260801)
-    with tempfile.TemporaryDirectory(prefix="streams-admin-bench-") as workdir:
-        server = Server(Path(workdir))
-        try:
-            server.start()
-            api = Api(server.url)
-            create_schema(api)
-            results, rates, batch_times, ingested = {}, {}, {}, 0
-            for size in SIZES:
-                print(f"Ingesting up to {size:,} records ...", flush=True)
-                rates[size] = ingest(api, ingested, size, rng, batch_times)
-                ingested = size
-                print(f"Measuring at {size:,} records ...", flush=True)
-                results[size] = measure(api, size, batch_times)
-            peak_rss = server.peak_rss_mb()
-        except Exception:
-            if server.process:
-                print(f"Server log (last lines):\n{server.log_tail()}", file=sys.stderr)
-            raise
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="streams-admin-bench-") as workdir,
+        running(Server(Path(workdir))) as server,
+    ):
+        api = Api(server.url)
+        create_schema(api)
+        results, rates, batch_times, ingested = {}, {}, {}, 0
+        for size in SIZES:
+            print(f"Ingesting up to {size:,} records ...", flush=True)
+            rates[size] = ingest(api, ingested, size, rng, batch_times)
+            ingested = size
+            print(f"Measuring at {size:,} records ...", flush=True)
+            results[size] = measure(api, size, batch_times)
+        peak_rss = server.peak_rss_mb()
     print()
     print(report(results, rates, peak_rss, time.perf_counter() - began))
     return 0
