@@ -136,24 +136,10 @@ def _write_immutable(stream: Stream, records: list[dict], at: int | None) -> Non
     if not fresh:
         return
     seq, time = _claim(stream, len(fresh), at)
-    rows = []
-    for offset, (record, digest) in enumerate(fresh):
-        properties = _serialize(record)
-        rows.append(
-            (
-                stream.pk,
-                record["space"],
-                record["externalId"],
-                None,
-                digest,
-                time,
-                time,
-                seq + offset,
-                Record.CREATED,
-                properties,
-                len(properties),
-            )
-        )
+    rows = [
+        _new_row(stream, record, None, digest, time, seq + offset, _serialize(record))
+        for offset, (record, digest) in enumerate(fresh)
+    ]
     _insert(rows)
     Stream.objects.filter(pk=stream.pk).update(
         record_count=F("record_count") + len(rows), byte_count=F("byte_count") + sum(row[-1] for row in rows)
@@ -185,21 +171,7 @@ def _write_mutable(
         key = record_key(record["space"], record["externalId"])
         row = existing.get(key)
         if row is None:
-            created.append(
-                (
-                    stream.pk,
-                    record["space"],
-                    record["externalId"],
-                    key,
-                    None,
-                    time,
-                    time,
-                    seq + offset,
-                    Record.CREATED,
-                    properties,
-                    len(properties),
-                )
-            )
+            created.append(_new_row(stream, record, key, None, time, seq + offset, properties))
             count_delta += 1
         else:
             if row.status == Record.DELETED:
@@ -235,6 +207,23 @@ INSERT_COLUMNS = (
     "properties",
     "size",
 )
+
+
+def _new_row(stream: Stream, record: dict, unique_key, digest, time: int, seq: int, properties: str) -> tuple:
+    """The INSERT_COLUMNS values of a record created now."""
+    return (
+        stream.pk,
+        record["space"],
+        record["externalId"],
+        unique_key,
+        digest,
+        time,
+        time,
+        seq,
+        Record.CREATED,
+        properties,
+        len(properties),
+    )
 
 
 def _insert(rows: list[tuple]) -> None:
