@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from . import browsing
+from . import browsing, builder, query
 from .auth import cdf_client
 from .cdf import CdfError, CdfNotFoundError, as_curl
+from .cdf.calls import as_python
 from .presentation import error_context, human_duration, iso_time, value_html
 
 # Threads that ask CDF for a page's record count while the page's rows are fetched.
@@ -36,13 +37,15 @@ def browse(request, stream_id):
     if stream is None:
         status = 404 if context.get("missing") else 200
         return _render(request, "records/browser.html", context, status=status)
-    if not request.GET:
+    # The form is posted by htmx (a filter makes a long query string); links and plain forms GET.
+    params = request.POST if request.method == "POST" else request.GET
+    if not params:
         saved = request.session.get(session_key(stream_id))
         shown = containers if saved else _containers_with_data(request, stream, containers)
-        query = browsing.default_query(stream, shown, saved)
-        return redirect(f"{request.path}?{query.urlencode()}")
+        default = browsing.default_query(stream, shown, saved)
+        return redirect(f"{request.path}?{default.urlencode()}")
 
-    state = browsing.parse_state(request.GET, stream, containers)
+    state = browsing.parse_state(params, stream, containers)
     base_query = state.query()
     context.update(
         state=state,
@@ -55,7 +58,11 @@ def browse(request, stream_id):
         sort_positions=_sort_positions(state),
         column_groups=_column_groups(state),
     )
-    paging = "cursor" in request.GET or "before" in request.GET
+    if "action" in params:
+        return _edit_filter(request, context, state, params)
+    if builder.in_form(params) and state.valid and not request.htmx:
+        return redirect(context["view_url"])  # a plain form: the address becomes the tidy link
+    paging = "cursor" in params or "before" in params
     if state.valid:
         request.session[session_key(stream_id)] = {
             "sources": state.sources,
@@ -64,10 +71,17 @@ def browse(request, stream_id):
         client = cdf_client(request)
         # The count and the rows are independent CDF calls: ask for both at once.
         counting = None if paging else COUNTS.submit(_count, client, stream_id, state)
-        context.update(_results(client, request, stream_id, state, base_query))
+        context.update(_results(client, request, params, stream_id, state, base_query))
         if counting:
             context["count"] = counting.result()
+    context.update(_builder_context(state))
+    if state.valid and state.tree != query.EMPTY:
+        context["filter_summary"] = query.summary(state.tree, containers)
 
+    if request.htmx and not request.htmx.history_restore_request and not state.valid:
+        # The last valid results stay on screen; only the form shows what needs fixing.
+        response = _render(request, "records/browser.html#browser-form", context)
+        return _retarget(response, "#browser-form")
     if request.htmx and not request.htmx.history_restore_request:
         template = "records/browser.html#page" if paging else "records/browser.html#browser"
     else:
@@ -76,6 +90,66 @@ def browse(request, stream_id):
     if request.htmx and not paging and state.valid:
         # The address bar gets the tidy form of the view; a form with problems keeps what was typed.
         response["HX-Push-Url"] = context["view_url"]
+    return response
+
+
+def _edit_filter(request, context: dict, state: browsing.BrowserState, params):
+    """One of the builder's buttons: the builder redrawn after the edit, nothing sent to CDF. Problems
+    of the conditions wait until the user asks for the records; a change that cannot be made is said."""
+    extra = {}
+    if state.errors.get("filter") == browsing.FILTER_NEEDS_FIXING:
+        del state.errors["filter"]
+    state.filter_errors = {}
+    action = params["action"]
+    try:
+        if action == "json":
+            extra["json_text"] = params.get("filter_json", "")
+            state.tree = _filter_of_json(extra["json_text"], state.containers)
+            del extra["json_text"]
+        else:
+            state.tree = builder.apply(state.tree, action)
+    except query.FilterError as error:
+        extra["json_error" if action == "json" else "builder_error"] = str(error)
+    context.update(_builder_context(state, **extra))
+    if request.htmx:
+        response = _render(request, "records/builder.html", context)
+        return _retarget(response, "#builder")
+    context["pending"] = "The filter changed: choose Show records to see the records it finds."
+    return _render(request, "records/browser.html", context)
+
+
+def _filter_of_json(text: str, containers: list[dict]) -> query.Node:
+    """The tree of the JSON view's text; FilterError saying what is wrong with it."""
+    if not text.strip():
+        return query.EMPTY
+    try:
+        data = json.loads(text, parse_constant=query.reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise query.FilterError(f"This is not valid JSON: {error}.") from None
+    return query.from_filter(data, containers)
+
+
+def _builder_context(state: browsing.BrowserState, json_text=None, json_error="", builder_error="") -> dict:
+    data = query.to_filter(state.tree)
+    if json_text is None:
+        # A `filter` parameter that could not be read is shown as it was, to be fixed.
+        unread = "filter" in state.errors and state.errors["filter"] != browsing.FILTER_NEEDS_FIXING
+        json_text = state.values.get("filter", "") if unread else ""
+        if data is not None and not unread:
+            json_text = json.dumps(data, indent=2, ensure_ascii=False)
+    return {
+        "builder": builder.draw(state.tree, state.containers, state.filter_errors),
+        "properties": builder.property_choices(state.containers),
+        "filter_json": json_text,
+        "json_error": json_error,
+        "builder_error": builder_error,
+    }
+
+
+def _retarget(response, target: str):
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Push-Url"] = "false"
     return response
 
 
@@ -184,31 +258,42 @@ def _count(client, stream_id: str, state: browsing.BrowserState) -> dict:
     }
 
 
-def _results(client, request, stream_id: str, state: browsing.BrowserState, base_query) -> dict:
+def _results(client, request, params, stream_id: str, state: browsing.BrowserState, base_query) -> dict:
     """The rows of the page asked for and the link to the next, or the problem that stopped them."""
-    shown = _int(request.GET.get("shown"), 0)
+    shown = _int(params.get("shown"), 0)
+    cursor = params.get("cursor")
+    if state.mode == "sync":
+        call = client.describe_request(
+            "records/sync", stream_id=stream_id, body=browsing.sync_query(state, cursor)
+        )
+    else:
+        try:
+            keyset = browsing.parse_keyset(params)
+        except ValueError as error:
+            return {"problem": f"This next-page link is not valid ({error}); start again from the top."}
+        body = browsing.filter_query(state, now_ms(), keyset)
+        call = client.describe_request("records/filter", stream_id=stream_id, body=body)
     try:
         if state.mode == "sync":
-            cursor = request.GET.get("cursor")
-            answer = client.sync_records(stream_id, browsing.sync_query(state, cursor))
+            answer = client.sync_records(stream_id, call.body)
             items, following = answer["items"], {"cursor": answer["nextCursor"]}
             at_end = not answer["hasNext"]
         else:
-            try:
-                keyset = browsing.parse_keyset(request.GET)
-            except ValueError as error:
-                return {"problem": f"This next-page link is not valid ({error}); start again from the top."}
-            query = browsing.filter_query(state, now_ms(), keyset)
-            answer = client.filter_records(stream_id, query)
-            items, following = browsing.sorted_page(answer["items"], state, query["limit"], keyset)
+            answer = client.filter_records(stream_id, call.body)
+            items, following = browsing.sorted_page(answer["items"], state, call.body["limit"], keyset)
             at_end = following is None
             following = following and following.query()
     except CdfError as error:
-        if "cursor" in request.GET and error.status == 400:
+        if cursor and error.status == 400:
             return {
                 "problem": "The change-feed position in this link is not valid any more (it was changed or "
                 f"has expired): {error.message}. Start the feed again from its start point."
             }
+        path = query.error_path(error.message, state.tree) if error.status == 400 else None
+        if path is not None:
+            # CDF refused a condition: its message goes next to it, as the builder's own would.
+            browsing.refuse_filter(state, path, f"CDF refused this condition: {error.message}")
+            return {}
         return {"error": error_context(error)}
     # One reverse() for the page: rows differ only in the record's id (quoted below).
     record_prefix = reverse("record", args=[stream_id, "-", "-"]).removesuffix("/-/-")
@@ -220,7 +305,24 @@ def _results(client, request, stream_id: str, state: browsing.BrowserState, base
         next_query.update(following)
         next_query["shown"] = str(shown + len(rows))
         next_url = f"{request.path}?{next_query.urlencode()}"
-    return {"rows": rows, "next_url": next_url, "shown": shown + len(rows), "first_page": not shown}
+    return {
+        "rows": rows,
+        "next_url": next_url,
+        "shown": shown + len(rows),
+        "first_page": not shown,
+        "call": _request_preview(call, stream_id),
+    }
+
+
+def _request_preview(call, stream_id: str) -> dict:
+    """The request the page sent, to read and to copy as curl or as a Python SDK call."""
+    return {
+        "method": call.method,
+        "url": call.url,
+        "body": json.dumps(call.body, indent=2, ensure_ascii=False),
+        "curl": as_curl(call),
+        "python": as_python(call, stream_id),
+    }
 
 
 def _row(record_prefix: str, columns: list[tuple], item: dict) -> str:

@@ -2,7 +2,8 @@
 paging of the filter endpoint, and the typed display of record values.
 
 The query string is the state (so a view can be bookmarked and shared):
-    mode=sync|sorted, source=<space>.<container> (repeated, at most 10),
+    mode=sync|sorted, filter=<the CDF filter JSON, compact; see builder.py for the builder's fields>,
+    source=<space>.<container> (repeated, at most 10),
     column=<space>.<container>.<property> (repeated), size=1..1000,
     sync: start=1h|1d|7d|30d|custom, start_custom=<n><unit>, scroll=1;
     sorted: window=1h|1d|7d|30d|all|custom, window_custom=<n><unit>, sort=<key> + dir=asc|desc (paired, 5).
@@ -16,7 +17,10 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from . import builder, query
 from .presentation import ISO_DURATION_RE
+from .query import EMPTY as EMPTY_FILTER
+from .query import to_filter, to_param
 
 MAX_SOURCES = 10  # sources selectors per read request (records-api.md §6.2)
 MAX_SORTS = 5
@@ -196,6 +200,9 @@ class BrowserState:
     sort: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_SORT))
     size: int = DEFAULT_PAGE_SIZE
     scroll: bool = False
+    tree: query.Node = query.EMPTY
+    # Messages by path of the filter's nodes (query.validate's, or the API's).
+    filter_errors: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
 
@@ -227,6 +234,8 @@ class BrowserState:
         """The canonical query string of this state (paging parameters excluded)."""
         query = QueryDict(mutable=True)
         query["mode"] = self.mode
+        if self.tree != EMPTY_FILTER:
+            query["filter"] = to_param(self.tree)
         query.setlist("source", self.sources)
         query.setlist("column", [c.key for c in self.columns])
         query["size"] = str(self.size)
@@ -331,7 +340,35 @@ def parse_state(params, stream: dict, containers: list[dict]) -> BrowserState:
     if state.mode == "sorted":
         _check_window(state, limit)
         _parse_sort(state, params)
+    _parse_filter(state, params)
     return state
+
+
+FILTER_NEEDS_FIXING = "Some conditions of the filter need fixing: see the messages next to them."
+
+
+def _parse_filter(state: BrowserState, params) -> None:
+    """The filter of the builder's fields (a submitted form) or of the `filter` parameter (a link),
+    checked before anything is sent."""
+    values = state.values
+    values["filter"] = params.get("filter", "")
+    try:
+        if builder.in_form(params):
+            state.tree = builder.read_form(params, state.containers)
+        else:
+            state.tree = query.from_param(values["filter"], state.containers)
+    except query.FilterError as error:
+        state.errors["filter"] = str(error)
+        return
+    state.filter_errors = query.validate(state.tree, state.containers)
+    if state.filter_errors:
+        state.errors["filter"] = FILTER_NEEDS_FIXING
+
+
+def refuse_filter(state: BrowserState, path: str, message: str) -> None:
+    """Record the API's refusal of the filter next to the node it concerns."""
+    state.filter_errors.setdefault(path, []).append(message)
+    state.errors["filter"] = FILTER_NEEDS_FIXING
 
 
 def _check_window(state: BrowserState, limit: int | None) -> None:
@@ -408,9 +445,16 @@ def sync_query(state: BrowserState, cursor: str | None = None) -> dict:
         query["cursor"] = cursor
     else:
         query["initializeCursor"] = f"{state.start_duration}-ago"
+    _add_filter(query, state)
     if state.sources:
         query["sources"] = sources_selector(state)
     return query
+
+
+def _add_filter(body: dict, state: BrowserState) -> None:
+    data = to_filter(state.tree)
+    if data is not None:
+        body["filter"] = data
 
 
 def time_window(width_ms: int, now_ms: int, before: int | None = None) -> dict:
@@ -466,6 +510,7 @@ def filter_query(state: BrowserState, now_ms: int, keyset: Keyset | None = None)
         query["lastUpdatedTime"] = time_window(duration_ms(window), now_ms, keyset and keyset.before)
     elif keyset:
         query["lastUpdatedTime"] = {"gte": 0, "lte": keyset.before}
+    _add_filter(query, state)
     if state.sources:
         query["sources"] = sources_selector(state)
     return query
@@ -499,6 +544,7 @@ def count_query(state: BrowserState, now_ms: int) -> tuple[dict, str | None]:
     streams to what they allow."""
     text = state.start_duration if state.mode == "sync" else state.window_duration
     query = {"aggregates": {"count": {"count": {}}}}
+    _add_filter(query, state)
     if text is None:
         return query, None
     width = duration_ms(text)

@@ -19,6 +19,7 @@ second child of the third child of the first child. A `not` has no path of its o
 """
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 
 from cdftypes.values import (
@@ -31,6 +32,8 @@ from cdftypes.values import (
     normalize_scalar,
     parse_timestamp,
 )
+
+from .schema import INTEGER_RE, format_item, parse_item
 
 MAX_NODES = 100  # records-api.md §7: a filter tree has at most 100 nodes, nested at most 10 deep
 MAX_DEPTH = 10
@@ -72,6 +75,15 @@ class _Missing:
 
 
 MISSING = _Missing()
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """A value as the user typed it that does not fit its property: kept so that nothing typed is
+    lost, reported by `validate`, never sent."""
+
+    text: str
+    problem: str
 
 
 class FilterError(ValueError):
@@ -124,7 +136,7 @@ Node = Clause | Group | Raw
 EMPTY = Group()
 
 
-def _property_types(containers: list[dict]) -> dict[tuple[str, str, str], dict]:
+def property_types(containers: list[dict]) -> dict[tuple[str, str, str], dict]:
     return {
         (c["space"], c["externalId"], pid): spec["type"]
         for c in containers
@@ -145,13 +157,13 @@ def from_filter(data: dict | None, containers: list[dict]) -> Node:
     if data is None:
         return EMPTY
     tree = _Reader(containers).read(data, "filter", depth=1)
-    _check_limits(tree)
+    check_limits(tree)
     return tree
 
 
 class _Reader:
     def __init__(self, containers: list[dict]):
-        self.types = _property_types(containers)
+        self.types = property_types(containers)
         self.containers = _known_containers(containers)
 
     def read(self, data: object, where: str, depth: int) -> Node:
@@ -177,13 +189,16 @@ class _Reader:
         clause = self.clause(name, body)
         return replace(clause, nots=nots) if clause else Raw(data, nots)
 
-    def clause(self, name: str, body: object) -> Clause | None:
-        """The clause of a leaf, or None when the builder cannot draw it."""
+    def clause(self, name: str, body: object, drawable_only: bool = True) -> Clause | None:
+        """The clause of a leaf, or None when the builder cannot draw it (or, not `drawable_only`,
+        when it is no clause of the records language at all)."""
         if name == "matchAll":
             return Clause(name) if body == {} else None
         if name == "hasData":
             if not isinstance(body, list) or not all(self.is_container_ref(ref) for ref in body):
                 return None
+            if drawable_only and len({(ref["space"], ref["externalId"]) for ref in body}) != len(body):
+                return None  # a container is ticked once
             return Clause(name, value=[(ref["space"], ref["externalId"]) for ref in body])
         fields = LEAF_FIELDS.get(name)
         if fields is None or not isinstance(body, dict) or not set(body) <= set(fields):
@@ -191,16 +206,25 @@ class _Reader:
         if "property" in body and not self.is_property(body["property"]):
             return None
         path = tuple(body.get("property", ()))
+        value_type = item_type(path, self.types)
+
+        def drawable(value):
+            return not drawable_only or _drawable(value, value_type)
+
         if name == "range":
             bounds = {bound: value for bound, value in body.items() if bound != "property"}
-            if not all(_is_literal(value) for value in bounds.values()):
+            if drawable_only and (
+                ("gt" in bounds and "gte" in bounds) or ("lt" in bounds and "lte" in bounds)
+            ):
+                return None  # the builder has one lower and one upper bound
+            if not all(drawable(value) for value in bounds.values()):
                 return None
             return Clause(name, path, bounds)
         value = body.get("value", body.get("values", MISSING))
         if name in MULTI_VALUE_OPERATORS and value is not MISSING:
-            if not isinstance(value, list) or not all(_is_literal(item) for item in value):
+            if not isinstance(value, list) or not all(drawable(item) for item in value):
                 return None
-        elif not _is_literal(value):
+        elif value is not MISSING and not drawable(value):
             return None
         return Clause(name, path, value)
 
@@ -220,10 +244,51 @@ class _Reader:
         )
 
 
-def _is_literal(value: object) -> bool:
-    """Whether a value is one the builder can edit: not a parameter or a property reference, which the
-    records API does not have (records-api.md §8.1) and the builder cannot draw."""
-    return not (isinstance(value, dict) and len(value) == 1 and ("parameter" in value or "property" in value))
+def _drawable(value: object, value_type: dict | str | None) -> bool:
+    """Whether the builder's field for a value gives back exactly that value: a form field holds one
+    line of text, and a parameter or property reference (which records do not have, records-api.md
+    §8.1) or a value of the wrong type would not survive the way through the field's text."""
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        return False
+    parsed = parse_value(value_text(value, value_type), value_type)
+    return type(parsed) is type(value) and parsed == value
+
+
+# --- values as the builder's fields show them --------------------------------------------------
+
+
+def item_type(path: tuple[str, ...], types: dict) -> dict | str | None:
+    """What a comparison value of a property is: the name of a top-level property, the type of one
+    item of a container property, or None when the property is unknown."""
+    if len(path) == 1:
+        return path[0] if path[0] in TOP_LEVEL_PROPERTIES else None
+    prop_type = types.get(tuple(path))
+    return prop_type and {key: item for key, item in prop_type.items() if key != "list"}
+
+
+def value_text(value: object, value_type: dict | str | None) -> str:
+    """The text of a field showing a comparison value ("" when there is none yet)."""
+    if value is MISSING:
+        return ""
+    if isinstance(value, Unparsed):
+        return value.text
+    if isinstance(value_type, dict):
+        return format_item(value_type, value)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_value(text: str, value_type: dict | str | None, where: str = "the value"):
+    """The comparison value of a field's text: MISSING when blank, Unparsed when it does not fit."""
+    if not text.strip():
+        return MISSING
+    if value_type in TIME_PROPERTIES and INTEGER_RE.match(text.strip()):
+        return int(text)
+    if not isinstance(value_type, dict):
+        return text  # space, externalId, a time as text (checked by validate), an unknown property
+    try:
+        return parse_item(value_type, text, where)
+    except InvalidValue as error:
+        return Unparsed(text, str(error))
 
 
 def to_filter(node: Node) -> dict | None:
@@ -255,10 +320,17 @@ def _leaf_json(clause: Clause) -> dict:
     if clause.property:
         body["property"] = list(clause.property)
     if clause.operator == "range":
-        body.update(clause.value)
+        body.update((bound, _typed(value)) for bound, value in clause.value.items() if value is not MISSING)
+    elif clause.operator in MULTI_VALUE_OPERATORS and isinstance(clause.value, list):
+        body["values"] = [_typed(item) for item in clause.value if item is not MISSING]
     elif clause.value is not MISSING:
-        body["values" if clause.operator in MULTI_VALUE_OPERATORS else "value"] = clause.value
+        body["values" if clause.operator in MULTI_VALUE_OPERATORS else "value"] = _typed(clause.value)
     return {clause.operator: body}
+
+
+def _typed(value):
+    """A value for the JSON; a value typed wrong shows as typed (such a filter is never sent)."""
+    return value.text if isinstance(value, Unparsed) else value
 
 
 # --- the URL --------------------------------------------------------------------------------
@@ -280,13 +352,13 @@ def from_param(text: str, containers: list[dict]) -> Node:
             f"The filter parameter is {len(text)} characters long; at most {MAX_PARAM_CHARS} are accepted."
         )
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=reject_constant)
     except (ValueError, RecursionError) as error:
         raise FilterError(f"The filter parameter is not valid JSON: {error}") from None
     return from_filter(data, containers)
 
 
-def _reject_constant(name: str):
+def reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -304,7 +376,7 @@ def depth(node: Node) -> int:
     return node.nots + 1 + max((depth(child) for child in children), default=0)
 
 
-def _check_limits(tree: Node) -> None:
+def check_limits(tree: Node) -> None:
     if tree == EMPTY:
         return
     nodes = count_nodes(tree)
@@ -377,7 +449,7 @@ def _insert(tree: Node, group_path: str, index: int | None, new: Node) -> Node:
         raise FilterError(f"Position {index} is outside the group at {group_path!r} ({len(children)} items).")
     children.insert(index, new)
     result = _with_node(tree, group_path, replace(group, children=tuple(children)))
-    _check_limits(result)
+    check_limits(result)
     return result
 
 
@@ -396,7 +468,7 @@ def add_group(tree: Node, group_path: str = "", op: str = "and") -> Node:
 def set_node(tree: Node, path: str, new: Node) -> Node:
     """The tree with the node at `path` replaced, e.g. by a clause the user changed."""
     result = _with_node(tree, path, new)
-    _check_limits(result)
+    check_limits(result)
     return result
 
 
@@ -441,9 +513,14 @@ def toggle_not(tree: Node, path: str) -> Node:
 def property_type(path: tuple[str, ...], containers: list[dict]) -> dict | str | None:
     """What `operators_for` takes for a property path: its type dict, the name of a top-level
     property, or None when it is unknown."""
+    return type_in(path, property_types(containers))
+
+
+def type_in(path: tuple[str, ...], types: dict) -> dict | str | None:
+    """`property_type` with the types of `property_types`."""
     if len(path) == 1 and path[0] in TOP_LEVEL_PROPERTIES:
         return path[0]
-    return _property_types(containers).get(tuple(path))
+    return types.get(tuple(path))
 
 
 def operators_for(prop_type: dict | str | None) -> list[str]:
@@ -479,25 +556,33 @@ def validate(tree: Node, containers: list[dict]) -> dict[str, list[str]]:
     problems. The empty tree is fine (no filter)."""
     errors: dict[str, list[str]] = {}
     if tree != EMPTY:
-        _validate(tree, "", _property_types(containers), _known_containers(containers), errors)
+        _validate(tree, "", _Reader(containers), errors)
     return errors
 
 
-def _validate(node: Node, path: str, types: dict, known: set, errors: dict) -> None:
+def _validate(node: Node, path: str, reader: "_Reader", errors: dict) -> None:
     if isinstance(node, Group):
         problems = [] if node.children else [f"This {node.op} group is empty: add a condition or remove it."]
         for index, child in enumerate(node.children):
-            _validate(child, f"{path}.{index}" if path else str(index), types, known, errors)
+            _validate(child, f"{path}.{index}" if path else str(index), reader, errors)
     elif isinstance(node, Raw):
-        problems = _raw_problems(node.filter)
-    elif node.operator == "matchAll":
-        problems = []
-    elif node.operator == "hasData":
-        problems = _has_data_problems(node.value, known)
+        # A leaf kept as written is still checked as a clause when it is one (say, a value of the
+        # wrong type), so the message stands next to it before anything is sent.
+        [(name, body)] = node.filter.items()
+        clause = reader.clause(name, body, drawable_only=False)
+        problems = _leaf_problems(clause, reader) if clause else _raw_problems(node.filter)
     else:
-        problems = _clause_problems(node, types)
+        problems = _leaf_problems(node, reader)
     if problems:
         errors[path] = problems
+
+
+def _leaf_problems(clause: Clause, reader: "_Reader") -> list[str]:
+    if clause.operator == "matchAll":
+        return []
+    if clause.operator == "hasData":
+        return _has_data_problems(clause.value, reader.containers)
+    return _clause_problems(clause, reader.types)
 
 
 def _raw_problems(data: dict) -> list[str]:
@@ -515,6 +600,8 @@ def _has_data_problems(refs: list, known: set) -> list[str]:
     problems = [
         f"has data: unknown container {space}.{xid}." for space, xid in refs if (space, xid) not in known
     ]
+    if len(set(refs)) != len(refs):
+        problems.append("has data: each container is named once.")
     if len(refs) > MAX_HAS_DATA:
         problems.append(
             f"has data: choose at most {MAX_HAS_DATA} containers (the API's limit); {len(refs)} chosen."
@@ -577,7 +664,9 @@ def _range_problems(bounds: dict, prop_type: dict | str, label: str) -> list[str
     problems = []
     comparable = {}
     for bound, value in bounds.items():
-        if isinstance(prop_type, dict) and prop_type["type"] in NUMERIC_TYPES:
+        if isinstance(value, Unparsed | dict) or value is MISSING:
+            problem = _value_problem(value, prop_type, f"{label} {SYMBOLS[bound]} bound")
+        elif isinstance(prop_type, dict) and prop_type["type"] in NUMERIC_TYPES:
             # A bound between two integers is fine for an integer property.
             problem = None if is_number(value) else f"{label} {SYMBOLS[bound]} bound must be a number."
         else:
@@ -609,6 +698,13 @@ def _comparable(value, prop_type):
 
 def _value_problem(value: object, prop_type: dict | str, label: str) -> str | None:
     """What is wrong with one comparison value for a property, or None."""
+    if isinstance(value, Unparsed):
+        return value.problem
+    if value is MISSING:
+        return f"{label} is empty: enter a value or remove it."
+    if isinstance(value, dict) and len(value) == 1 and ("parameter" in value or "property" in value):
+        kind = "parameters" if "parameter" in value else "property references"
+        return f"{label}: records filters compare with literal values; {kind} are not supported."
     if prop_type in TIME_PROPERTIES:
         if isinstance(value, int) and not isinstance(value, bool):
             return None
@@ -644,7 +740,7 @@ def summary(tree: Node, containers: list[dict]) -> str:
     with 'test'"."""
     if tree == EMPTY:
         return "all records"
-    return _describe(tree, _property_types(containers), nested=False)
+    return _describe(tree, property_types(containers), nested=False)
 
 
 def _describe(node: Node, types: dict, nested: bool) -> str:
@@ -692,6 +788,8 @@ def _describe_clause(clause: Clause, types: dict) -> str:
 
 def _show(value: object, kind: str | None = None) -> str:
     """A comparison value in words: text quoted, enum keys, numbers and times as they are."""
+    if isinstance(value, Unparsed) or value is MISSING:
+        return "?"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -717,3 +815,22 @@ def _json_type(value: object) -> str:
     if isinstance(value, str):
         return "a string"
     return "a list" if isinstance(value, list) else "an object"
+
+
+# --- the API's answer ------------------------------------------------------------------------
+
+API_PATH_RE = re.compile(r"^filter((?:\.(?:and|or)\[\d+\]|\.not)*)")
+
+
+def error_path(message: str, tree: Node) -> str | None:
+    """The path of the node a CDF 400 message names ("filter.and[1].not.range: ..."), or None when it
+    names no node of the tree."""
+    match = API_PATH_RE.match(message)
+    if not match or tree == EMPTY:
+        return None
+    path = ".".join(re.findall(r"\[(\d+)\]", match.group(1)))
+    try:
+        node_at(tree, path)
+    except FilterError:
+        return None
+    return path

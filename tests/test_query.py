@@ -364,9 +364,24 @@ def test_property_type():
 # --- validation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", LEAVES + NESTED[:5] + [{"and": UNDRAWABLE[2:]}])
+@pytest.mark.parametrize("data", LEAVES + NESTED[:5] + [{"and": UNDRAWABLE[2:6] + UNDRAWABLE[8:]}])
 def test_valid_filters_have_no_errors(data):
     assert query.validate(query.from_filter(data, CONTAINERS), CONTAINERS) == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (UNDRAWABLE[6], "plant.Reading.name: records filters compare with literal values; parameters"),
+        (UNDRAWABLE[7], "plant.Reading.count > bound: records filters compare with literal values; property"),
+        (eq("count", "x"), "Value for plant.Reading.count must be an integer (int32)"),
+    ],
+)
+def test_leaves_kept_as_written_are_still_checked(data, message):
+    tree = query.from_filter(data, CONTAINERS)
+    assert isinstance(tree, query.Raw) and query.to_filter(tree) == data
+    [problem] = query.validate(tree, CONTAINERS)[""]
+    assert problem.startswith(message)
 
 
 def errors_of(clause):

@@ -5,6 +5,7 @@ request, with `$CDF_TOKEN` in place of the access token.
 """
 
 import json
+import pprint
 import shlex
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
@@ -96,3 +97,54 @@ def as_curl(call: PreparedCall) -> str:
     if call.body is not None:
         lines.append(f"--data-raw {shlex.quote(call.data().decode())}")
     return " \\\n  ".join(lines)
+
+
+SDK_IMPORTS = (
+    "from cognite.client import CogniteClient\n"
+    "from cognite.client.data_classes.data_modeling.instances import InstanceSort\n"
+    "from cognite.client.data_classes.data_modeling.records import (\n"
+    "    RecordContainerId,\n    RecordSourceSelector,\n    TimeRange,\n)\n\n"
+    "client = CogniteClient()\n"
+)
+
+
+def as_python(call: PreparedCall, stream_id: str) -> str | None:
+    """The same read as a call of the official Python SDK (cognite-sdk), or None for other calls."""
+    body = call.body or {}
+    arguments = [f"stream_id={stream_id!r}"]
+    if call.endpoint == "records/sync":
+        if "cursor" in body:
+            arguments.append(f"cursor={body['cursor']!r}")
+        else:
+            arguments.append(f"initialize_cursor={body['initializeCursor']!r}")
+    if "lastUpdatedTime" in body:
+        bounds = ", ".join(f"{bound}={value!r}" for bound, value in body["lastUpdatedTime"].items())
+        arguments.append(f"last_updated_time=TimeRange({bounds})")
+    if "filter" in body:
+        arguments.append(f"filter={_python_literal(body['filter'])}")
+    if "sources" in body:
+        selectors = [
+            f"RecordSourceSelector(RecordContainerId({selector['source']['space']!r}, "
+            f"{selector['source']['externalId']!r}), {selector['properties']!r})"
+            for selector in body["sources"]
+        ]
+        arguments.append("sources=[\n        " + ",\n        ".join(selectors) + ",\n    ]")
+    if "sort" in body:
+        sorts = ", ".join(f"InstanceSort({s['property']!r}, {s['direction']!r})" for s in body["sort"])
+        arguments.append(f"sort=[{sorts}]")
+    if call.endpoint == "records/filter":
+        arguments.append(f"limit={body.get('limit', 10)}")
+        head = "records = client.data_modeling.records.filter("
+    elif call.endpoint == "records/sync":
+        # The SDK pages through the whole feed; the page asks for one chunk of this size.
+        arguments.append(f"chunk_size={body.get('limit', 1000)}")
+        head = "for chunk in client.data_modeling.records.sync("
+    else:
+        return None
+    tail = "):\n    print(chunk)" if call.endpoint == "records/sync" else ")"
+    return SDK_IMPORTS + head + "\n    " + ",\n    ".join(arguments) + ",\n" + tail + "\n"
+
+
+def _python_literal(value) -> str:
+    """JSON as Python source (True, False, None), indented under the call."""
+    return pprint.pformat(value, width=100, sort_dicts=False).replace("\n", "\n    ")

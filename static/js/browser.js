@@ -3,7 +3,8 @@
 
 // "Copy" buttons copy the text of the element named by data-copy; the text stays selectable without JS.
 function setUpCopyButtons(root) {
-  root.querySelectorAll("button[data-copy]").forEach((button) => {
+  root.querySelectorAll("button[data-copy]:not([data-copy-ready])").forEach((button) => {
+    button.dataset.copyReady = "";
     const source = document.getElementById(button.dataset.copy);
     const status = document.querySelector(`[data-copy-status="${button.dataset.copy}"]`);
     if (!source || !navigator.clipboard) return;
@@ -45,3 +46,5 @@ document.addEventListener("htmx:afterSettle", () => {
 });
 
 document.addEventListener("DOMContentLoaded", () => setUpCopyButtons(document));
+// Content htmx brings in (the results with their request preview) gets its buttons too.
+document.addEventListener("htmx:load", (event) => setUpCopyButtons(event.detail.elt));
