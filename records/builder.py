@@ -327,7 +327,7 @@ def _draw_clause(clause: Clause, prefix: str, number: str, context: dict) -> dic
         )
     elif clause.operator in MULTI_VALUE_OPERATORS:
         items = value if isinstance(value, list) else [MISSING]
-        drawn["values"] = [
+        drawn["value_fields"] = [
             widget(f"{prefix}-values", item, value_type, f"Value {index + 1}", of, f"{prefix}-values-{index}")
             for index, item in enumerate(items)
         ]

@@ -570,7 +570,7 @@ def _validate(node: Node, path: str, reader: "_Reader", errors: dict) -> None:
         # wrong type), so the message stands next to it before anything is sent.
         [(name, body)] = node.filter.items()
         clause = reader.clause(name, body, drawable_only=False)
-        problems = _leaf_problems(clause, reader) if clause else _raw_problems(node.filter)
+        problems = _leaf_problems(clause, reader) if clause else _raw_problems(node.filter, reader)
     else:
         problems = _leaf_problems(node, reader)
     if problems:
@@ -585,12 +585,21 @@ def _leaf_problems(clause: Clause, reader: "_Reader") -> list[str]:
     return _clause_problems(clause, reader.types)
 
 
-def _raw_problems(data: dict) -> list[str]:
-    [name] = data
+def _raw_problems(data: dict, reader: "_Reader") -> list[str]:
+    [(name, body)] = data.items()
     if name in UNSUPPORTED:
         return [f"The {name} filter is not supported for records."]
     if name not in OPERATORS:
         return [f"Unknown filter {name!r}: the records API has {', '.join(OPERATORS)}, and, or and not."]
+    path = body.get("property") if isinstance(body, dict) else None
+    if isinstance(path, list) and not reader.is_property(path):
+        label = ".".join(map(str, path))
+        if len(path) == 3:
+            return [f"{label}: unknown property; it is not in any of the known containers."]
+        return [
+            f"{label}: not a property; name a container property as [space, container, property] or one "
+            f"of {', '.join(TOP_LEVEL_PROPERTIES)}."
+        ]
     return []  # the API judges the rest
 
 
