@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from . import browsing, builder, query
+from . import browsing, builder, query, saved_views
 from .auth import cdf_client
 from .cdf import CdfError, CdfNotFoundError, as_curl
 from .cdf.calls import as_python
@@ -60,6 +60,9 @@ def browse(request, stream_id):
     )
     if "action" in params:
         return _edit_filter(request, context, state, params)
+    context.update(
+        saved_views=saved_views.visible_views(request.user, stream_id), view_query=base_query.urlencode()
+    )
     if builder.in_form(params) and state.valid and not request.htmx:
         return redirect(context["view_url"])  # a plain form: the address becomes the tidy link
     paging = "cursor" in params or "before" in params
@@ -357,9 +360,6 @@ def _int(text, default: int) -> int:
         return default
 
 
-PAGING_PARAMETERS = ("cursor", "before", "seen", "shown")
-
-
 def _view_left(request, stream_id: str) -> str:
     """The browser view the user came from (its Referer, without paging), else the stream's browser."""
     if not browsing.STREAM_ID_RE.match(stream_id):
@@ -369,7 +369,7 @@ def _view_left(request, stream_id: str) -> str:
     if referer.netloc != request.get_host() or referer.path != browser_path:
         return browser_path
     query = QueryDict(referer.query, mutable=True)
-    for name in PAGING_PARAMETERS:
+    for name in browsing.PAGING_PARAMETERS:
         query.pop(name, None)
     return f"{browser_path}?{query.urlencode()}"
 

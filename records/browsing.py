@@ -22,6 +22,8 @@ from .presentation import ISO_DURATION_RE
 from .query import EMPTY as EMPTY_FILTER
 from .query import to_filter, to_param
 
+# Where a next-page link starts; not part of a view's state.
+PAGING_PARAMETERS = ("cursor", "before", "seen", "shown")
 MAX_SOURCES = 10  # sources selectors per read request (records-api.md §6.2)
 MAX_SORTS = 5
 MAX_PAGE_SIZE = 1000

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth, browser, oidc, stream_admin, views
+from . import auth, browser, oidc, saved_views, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("new-stream/", stream_admin.new_stream, name="stream-new"),
     path("streams/<str:stream_id>/", browser.browse, name="browser"),
     path("streams/<str:stream_id>/delete/", stream_admin.delete_stream, name="stream-delete"),
+    path("streams/<str:stream_id>/views/", saved_views.save_view, name="view-save"),
+    path("views/<int:pk>/", saved_views.open_view, name="view"),
+    path("views/<int:pk>/rename/", saved_views.rename_view, name="view-rename"),
+    path("views/<int:pk>/delete/", saved_views.delete_view, name="view-delete"),
     path(
         "streams/<str:stream_id>/records/<str:space>/<path:external_id>", browser.record_detail, name="record"
     ),
