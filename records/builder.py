@@ -319,10 +319,10 @@ def _draw_clause(clause: Clause, prefix: str, number: str, context: dict) -> dic
             lower=lower,
             upper=upper,
             lower_value=widget(
-                f"{prefix}-lower_value", bounds.get(lower, MISSING), value_type, "Lower value"
+                f"{prefix}-lower_value", bounds.get(lower, MISSING), value_type, "Lower value", of
             ),
             upper_value=widget(
-                f"{prefix}-upper_value", bounds.get(upper, MISSING), value_type, "Upper value"
+                f"{prefix}-upper_value", bounds.get(upper, MISSING), value_type, "Upper value", of
             ),
         )
     elif clause.operator in MULTI_VALUE_OPERATORS:
@@ -369,7 +369,7 @@ def widget(name: str, value, value_type, label: str, of: str = "", field_id: str
         "hint": "",
     }
     if kind in ("int32", "int64"):
-        field.update(inputmode="numeric", pattern=r"[+\-]?[0-9]+", hint="a whole number")
+        field.update(inputmode="numeric", hint="a whole number")
     elif kind in ("float32", "float64"):
         field.update(inputmode="decimal", hint="a number")
     elif kind == "timestamp":
