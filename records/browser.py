@@ -284,6 +284,7 @@ def record_detail(request, stream_id, space, external_id):
     }
     stream, containers = _load_stream(request, stream_id, context)
     if stream is not None:
+        context["stream"] = stream
         client = cdf_client(request)
         query = browsing.record_query(space, external_id, stream, containers, now_ms())
         call = client.describe_request("records/filter", stream_id=stream_id, body=query)
