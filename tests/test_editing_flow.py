@@ -2,6 +2,7 @@
 preview, conflicts, partial failures and the audit log."""
 
 import html
+import json
 import re
 import time
 
@@ -326,3 +327,41 @@ def test_delete_a_selection_with_a_partial_failure_and_retry_the_failed_one(app,
         ("succeeded", "eq-004", True),
     ]
     assert AuditRecord.objects.filter(external_id="eq-003").get().changes["plant.Equipment"]["name"]["before"]
+
+
+def test_the_raw_json_of_the_sources_is_checked_like_the_form(app, editor):
+    before = equipment(app)
+    page = editor.get(app.url + EDIT + "?mode=json", timeout=30)
+    raw = dict(form_fields(page.text)[1])["sources_json"]
+    assert json.loads(raw)[0]["properties"] == before
+
+    wrong = post_form(
+        editor, app.url, page, step="preview", sources_json=raw.replace(f'"{before["kind"]}"', '"ROCKET"')
+    )
+    assert wrong.status_code == 400
+    assert "must be one of the enum values" in field_error(wrong.text, "sources-json")
+    assert '"ROCKET"' in dict(form_fields(wrong.text)[1])["sources_json"]
+
+    changed = json.loads(raw)
+    changed[0]["properties"]["site"] = "Bodø"
+    preview = post_form(editor, app.url, page, step="preview", sources_json=json.dumps(changed))
+    assert preview.status_code == 200
+    assert post_form(editor, app.url, preview, step="save").status_code == 200
+    assert equipment(app) == {**before, "site": "Bodø"}
+
+
+def test_editors_select_rows_of_a_mutable_stream_to_delete(app, editor):
+    rows = editor.get(app.url + "/streams/equipment/?mode=sync&source=plant.Equipment&start=30d", timeout=30)
+    assert rows.status_code == 200
+    assert re.search(
+        r'<input type="checkbox" form="delete-selected" name="record" value="plant:eq-\d+">', rows.text
+    )
+    assert '<form id="delete-selected" method="post" action="/streams/equipment/delete-records/"' in rows.text
+    viewer = signed_in(SIGNED_IN_AS_VIEWER).get(rows.url, timeout=30)
+    assert (
+        'form="delete-selected"' not in viewer.text and "Writing records needs the editor role" in viewer.text
+    )
+    immutable = editor.get(
+        app.url + "/streams/sensor-readings/?mode=sync&source=plant.Reading&start=1d", timeout=30
+    )
+    assert immutable.status_code == 200 and 'form="delete-selected"' not in immutable.text
