@@ -309,7 +309,8 @@ def form_sources(form: RecordForm) -> dict | None:
 
 def _field_value(prop: PropertyField) -> tuple[bool, object]:
     """(present, value) of one property; InvalidValue says what is wrong."""
-    label = prop.label
+    # Quoted: property ids are names in code ("raisedAt"), not words to capitalize.
+    label = f"“{prop.label}”"
     if prop.state != "value":
         if prop.required:
             raise InvalidValue(f"{label} is required: it cannot be {prop.state}; enter a value.")

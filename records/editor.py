@@ -29,9 +29,23 @@ def record_url(stream_id: str, space: str, external_id: str) -> str:
 
 
 def _read(client, stream: dict, containers: list[dict], space: str, external_id: str) -> dict | None:
-    query = browsing.record_query(space, external_id, stream, containers, now_ms())
-    items = client.filter_records(stream["externalId"], query)["items"]
-    return items[0] if items else None
+    """The record with the values of every container: a read names at most 10 containers, and an
+    upsert of a record read with fewer would drop the others' values."""
+    record = None
+    for start in range(0, max(len(containers), 1), browsing.MAX_SOURCES):
+        batch = containers[start : start + browsing.MAX_SOURCES]
+        query = browsing.record_query(space, external_id, stream, batch, now_ms())
+        items = client.filter_records(stream["externalId"], query)["items"]
+        if not items:
+            return None
+        if record is None:
+            record = items[0]
+        else:
+            # An immutable stream may hold several records with this id: keep to the first one.
+            same = next((item for item in items if item["createdTime"] == record["createdTime"]), items[0])
+            for prop_space, by_container in (same.get("properties") or {}).items():
+                record.setdefault("properties", {}).setdefault(prop_space, {}).update(by_container)
+    return record
 
 
 def _reread(client, stream, containers, space, external_id, written_after: int | None, gone=False):

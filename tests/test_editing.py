@@ -103,7 +103,7 @@ def test_a_wrong_value_gets_a_message_at_its_field_and_keeps_what_was_typed(fiel
 def test_a_required_property_cannot_be_left_out_and_a_list_not_overfilled():
     form = submitted(opened(), **{"state:plant.Equipment.name": "absent"})
     assert editing.form_sources(form) is None
-    assert "Name is required" in form.field("plant.Equipment.name").error
+    assert "“Name” is required" in form.field("plant.Equipment.name").error
 
     reading = editing.form_from_sources(
         "plant",

@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from records.cdf import clear_schema_cache
 from records.models import AuditEntry, AuditRecord
 
 from .conftest import SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER
@@ -365,3 +366,113 @@ def test_editors_select_rows_of_a_mutable_stream_to_delete(app, editor):
         app.url + "/streams/sensor-readings/?mode=sync&source=plant.Reading&start=1d", timeout=30
     )
     assert immutable.status_code == 200 and 'form="delete-selected"' not in immutable.text
+
+
+@pytest.fixture
+def schema_cache_cleared():
+    """The containers a test creates are gone after it: the app must not keep them in its cache."""
+    clear_schema_cache()
+    yield
+    clear_schema_cache()
+
+
+def test_a_record_with_values_in_more_than_ten_containers_keeps_them_all(app, editor, schema_cache_cleared):
+    extra = [
+        {
+            "space": "plant",
+            "externalId": f"Extra{n}",
+            "usedFor": "record",
+            "properties": {"note": {"type": {"type": "text"}}},
+        }
+        for n in range(10)
+    ]
+    emulator = "/emulator/api/v1/projects/demo"
+    auth = {"Authorization": "Bearer t"}
+    created = requests.post(
+        app.url + emulator + "/models/containers", json={"items": extra}, headers=auth, timeout=30
+    )
+    assert created.status_code == 200, created.text
+    clear_schema_cache()
+    before = equipment(app)
+    sources = [
+        {"source": {"type": "container", "space": "plant", "externalId": "Equipment"}, "properties": before}
+    ]
+    sources += [
+        {
+            "source": {"type": "container", "space": "plant", "externalId": c["externalId"]},
+            "properties": {"note": c["externalId"]},
+        }
+        for c in extra
+    ]
+    item = {"space": "plant", "externalId": "eq-001", "sources": sources}
+    upsert = requests.post(
+        app.url + emulator + "/streams/equipment/records/upsert",
+        json={"items": [item]},
+        headers=auth,
+        timeout=30,
+    )
+    assert upsert.status_code == 202, upsert.text
+
+    form = editor.get(app.url + EDIT, timeout=30)
+    refs = [value for name, value in form_fields(form.text)[1] if name == "ref"]
+    assert len(refs) == 11
+    preview = post_form(editor, app.url, form, step="preview", **{"value:plant.Equipment.site": "Hamar"})
+    assert post_form(editor, app.url, preview, step="save").status_code == 200
+    body = {
+        "filter": {"equals": {"property": ["externalId"], "value": "eq-001"}},
+        "sources": [
+            {
+                "source": {"type": "container", "space": "plant", "externalId": f"Extra{n}"},
+                "properties": ["*"],
+            }
+            for n in range(10)
+        ],
+    }
+    after = requests.post(app.url + RECORDS.format("equipment"), json=body, headers=auth, timeout=30).json()[
+        "items"
+    ][0]
+    assert {c: v["note"] for c, v in after["properties"]["plant"].items()} == {
+        f"Extra{n}": f"Extra{n}" for n in range(10)
+    }
+    assert equipment(app) == {**before, "site": "Hamar"}
+
+
+def test_a_partial_failure_of_a_save_is_reported_and_the_retry_writes_it(app, editor, settings):
+    settings.CDF_MAX_RETRIES = 1
+    form = editor.get(app.url + EDIT, timeout=30)
+    preview = post_form(editor, app.url, form, step="preview", **{"value:plant.Equipment.site": "Narvik"})
+    fault = {
+        "project": "demo",
+        "endpoint": "records/upsert",
+        "status": 503,
+        "count": 2,
+        "failRecords": ["plant:eq-001"],
+    }
+    assert requests.post(app.url + "/emulator/_faults", json=fault, timeout=30).status_code == 201
+    failed = post_form(editor, app.url, preview, step="save")
+    assert failed.status_code == 502 and "could not write this record just now" in failed.text
+    assert re.search(
+        r"plant:eq-001</th>\s*<td><span class=\"badge badge-deleted\">failed</span> 503", failed.text
+    )
+    assert equipment(app)["site"] != "Narvik"
+    retried = post_form(editor, app.url, failed, step="save")
+    assert retried.status_code == 200 and "was saved" in retried.text
+    assert equipment(app)["site"] == "Narvik"
+    assert [e.outcome for e in AuditEntry.objects.order_by("at")] == ["failed", "succeeded"]
+
+
+def test_a_container_is_added_to_a_record_with_its_required_properties(app, editor):
+    form = editor.get(app.url + EDIT, timeout=30)
+    added = post_form(editor, app.url, form, action="add-source", add_source="plant.Alarm")
+    assert added.status_code == 200
+    fields = dict(form_fields(added.text)[1])
+    assert (
+        fields["state:plant.Alarm.severity"] == "value"
+        and fields["state:plant.Alarm.acknowledged"] == "value"
+    )
+    missing = post_form(editor, app.url, added, step="preview")
+    assert missing.status_code == 400
+    assert "“raisedAt” is empty" in field_error(missing.text, "value-plant.Alarm.raisedAt")
+    values = {"value:plant.Alarm.raisedAt": "2026-08-01T12:00:00+02:00", "value:plant.Alarm.severity": "HIGH"}
+    preview = post_form(editor, app.url, added, step="preview", **values)
+    assert preview.status_code == 200 and "2026-08-01T10:00:00.000Z" in preview.text

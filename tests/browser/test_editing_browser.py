@@ -56,7 +56,7 @@ def test_edit_a_record_fix_a_wrong_value_review_and_save(new_page):
 
     expect(page.get_by_role("alert").filter(has_text="Some values need fixing")).to_be_visible()
     expect(specs).to_have_value('{"manufacturer": ')
-    expect(specs).to_have_accessible_description(re.compile(r"^Specs is not valid JSON"))
+    expect(specs).to_have_accessible_description(re.compile(r"^“specs” is not valid JSON"))
     expect(site).to_have_value("Tromsø")
     assert serious_accessibility_violations(page) == []
 
