@@ -224,31 +224,7 @@ def _submitted(request, context, stream, containers, client, record_exists: bool
         post_base = post["base"]
 
     if post.get("step") == "resolve":
-        theirs_updated, theirs = editing.read_base(post.get("theirs", ""))
-        both = [
-            row
-            for row in editing.conflicts(base_sources or {}, sources, theirs or {}, containers)
-            if row["both"]
-        ]
-        choices = {row["key"]: post.get(f"choose:{row['key']}") for row in both}
-        if any(choice not in ("mine", "theirs") for choice in choices.values()):
-            context["choice_missing"] = True
-            return _conflict_page(
-                request, context, form, sources, base_sources, theirs, theirs_updated, containers
-            )
-        merged = editing.merge(base_sources or {}, sources, theirs or {}, choices)
-        form = editing.form_from_sources(form.space, form.external_id, merged, containers)
-        return _preview(
-            request,
-            context,
-            form,
-            merged,
-            theirs,
-            editing.sign_base(theirs_updated, theirs),
-            containers,
-            stream,
-        )
-
+        return _resolve(request, context, form, sources, base_sources, containers, stream)
     if post.get("step") != "save":
         return _preview(request, context, form, sources, base_sources, post_base, containers, stream)
 
@@ -266,6 +242,28 @@ def _submitted(request, context, stream, containers, client, record_exists: bool
                 request, context, form, sources, base_sources, theirs, theirs_updated, containers
             )
     return _write(request, context, form, sources, base_sources, base_updated, stream, containers, client)
+
+
+def _resolve(request, context, form, sources, base_sources, containers, stream):
+    """After a conflict: the user's changes merged into the current record with their choices, to
+    review; the current record becomes the base the save checks against."""
+    try:
+        theirs_updated, theirs = editing.read_base(request.POST.get("theirs", ""))
+    except signing.BadSignature:
+        return refuse(
+            request, "This form's hidden fields were changed or are not from this app; open it again."
+        )
+    rows = editing.conflicts(base_sources or {}, sources, theirs or {}, containers)
+    choices = {row["key"]: request.POST.get(f"choose:{row['key']}") for row in rows if row["both"]}
+    if any(choice not in ("mine", "theirs") for choice in choices.values()):
+        context["choice_missing"] = True
+        return _conflict_page(
+            request, context, form, sources, base_sources, theirs, theirs_updated, containers
+        )
+    merged = editing.merge(base_sources or {}, sources, theirs or {}, choices)
+    form = editing.form_from_sources(form.space, form.external_id, merged, containers)
+    base = editing.sign_base(theirs_updated, theirs)
+    return _preview(request, context, form, merged, theirs, base, containers, stream)
 
 
 def _preview(request, context, form, sources, base_sources, base: str, containers, stream):

@@ -200,6 +200,9 @@ def test_a_colleagues_change_since_the_form_was_opened_is_never_overwritten(app,
     assert ("plant.Equipment.site", before["site"], "Theirs", "Mine") in rows
     assert ("plant.Equipment.efficiency", str(before["efficiency"]), "0.5", str(before["efficiency"])) in rows
 
+    theirs = dict(form_fields(conflict.text)[1])["theirs"]
+    tampered = post_form(editor, app.url, conflict, step="resolve", theirs=theirs[:-4] + "AAAA")
+    assert tampered.status_code == 403
     unresolved = post_form(editor, app.url, conflict, step="resolve")
     assert unresolved.status_code == 409 and "Choose mine or theirs" in unresolved.text
     merged = post_form(editor, app.url, conflict, step="resolve", **{"choose:plant.Equipment.site": "mine"})
