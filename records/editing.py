@@ -197,6 +197,18 @@ def form_from_sources(space: str, external_id: str, sources: dict, containers: l
     return RecordForm(space, external_id, sections)
 
 
+def undefined_properties(sources: dict, containers: list[dict]) -> list[str]:
+    """The record's values that no container definition lists ("space.Container.property"): a form
+    cannot show them, so saving it would drop them."""
+    known = {container_ref(c): c["properties"] for c in containers}
+    return [
+        f"{ref}.{prop}"
+        for ref, values in sources.items()
+        for prop in values
+        if prop not in known.get(ref, {})
+    ]
+
+
 def new_form(containers: list[dict]) -> RecordForm:
     """The form of a new record in these containers, their defaults filled in."""
     return RecordForm("", "", [_section(c, None) for c in containers])

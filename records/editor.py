@@ -98,6 +98,13 @@ def edit_record(request, stream_id, space, external_id):
         context["missing"] = f"There is no record {space}:{external_id} in stream {stream_id}."
         return render(request, "records/edit.html", context, status=404)
     context["record"] = {"updated": iso_time(record["lastUpdatedTime"])}
+    undefined = editing.undefined_properties(editing.record_sources(record), containers)
+    if undefined:
+        context["missing"] = (
+            f"This record has values its container definitions do not list ({', '.join(undefined)}); "
+            "saving it from a form would drop them, so it cannot be edited here."
+        )
+        return render(request, "records/edit.html", context, status=409)
     if request.method == "GET":
         current = editing.record_sources(record)
         form = editing.form_from_sources(space, external_id, current, containers)

@@ -241,3 +241,12 @@ def test_cdf_messages_about_a_value_land_at_the_field():
     assert editing.place_cdf_message(form, sources, "sources[0].properties.site: too long")
     assert "too long" in form.field("plant.Equipment.site").error
     assert not editing.place_cdf_message(form, sources, "something else")
+
+
+def test_values_no_definition_lists_are_found_so_the_form_cannot_drop_them():
+    sources = {"plant.Equipment": {"name": "A", "retired": True}, "plant.Gone": {"x": 1}}
+    assert editing.undefined_properties(sources, CONTAINERS_LIST) == [
+        "plant.Equipment.retired",
+        "plant.Gone.x",
+    ]
+    assert editing.undefined_properties({"plant.Equipment": EQUIPMENT}, CONTAINERS_LIST) == []
