@@ -323,7 +323,7 @@ def _write(request, context, form, sources, base_sources, base_updated, stream, 
         stream_id,
         action,
         [_logged(outcome, base_sources, sources)],
-        request_ids=[e.request_id for e in result.errors],
+        request_ids=result.request_ids,
     )
     if not outcome.ok:
         if (
@@ -420,7 +420,7 @@ def delete_records(request, stream_id):
         stream_id,
         AuditEntry.Action.DELETE,
         [_logged(outcome, found[(outcome.space, outcome.external_id)], None) for outcome in result.outcomes],
-        request_ids=[e.request_id for e in result.errors],
+        request_ids=result.request_ids,
     )
     if result.ok:
         messages.success(

@@ -122,6 +122,7 @@ def test_an_edit_is_previewed_then_saved_keeping_every_other_property(app, edito
     assert equipment(app) == {**before, "site": "Tromsø"}
 
     entry = AuditEntry.objects.get()
+    assert len(entry.request_ids) == 1 and entry.request_ids[0]  # CDF's id of the upsert
     assert (entry.username, entry.stream, entry.action, entry.outcome) == (
         "eddie",
         "equipment",
