@@ -86,7 +86,7 @@ def test_edit_a_record_fix_a_wrong_value_review_and_save(new_page):
 
 
 def test_the_second_of_two_editors_sees_the_conflict_and_chooses(new_page):
-    eddie = signed_in_page(new_page, SIGNED_IN_AS_EDITOR)
+    eddie = signed_in_page(new_page, SIGNED_IN_AS_EDITOR, bypass_csp=True)
     ada = signed_in_page(new_page, SIGNED_IN_AS_ADMIN)
     open_editor(eddie, "eq-002")
     open_editor(ada, "eq-002")
@@ -104,6 +104,7 @@ def test_the_second_of_two_editors_sees_the_conflict_and_chooses(new_page):
     row = eddie.get_by_role("row", name=re.compile(r"^plant\.Equipment\.site"))
     expect(row).to_contain_text("Ada's site")
     expect(row).to_contain_text("Eddie's site")
+    assert serious_accessibility_violations(eddie) == []
     screenshot(eddie, "conflict.png")
     row.get_by_role("radio", name="Theirs").check()
     eddie.get_by_role("button", name="Apply my choices and review").click()
@@ -119,7 +120,7 @@ def test_the_second_of_two_editors_sees_the_conflict_and_chooses(new_page):
 
 def test_a_partial_failure_is_reported_per_record_and_the_retry_succeeds(new_page, app, settings):
     settings.CDF_MAX_RETRIES = 1
-    page = signed_in_page(new_page, SIGNED_IN_AS_EDITOR)
+    page = signed_in_page(new_page, SIGNED_IN_AS_EDITOR, bypass_csp=True)
     page.goto(
         "/streams/equipment/?mode=sorted&source=plant.Equipment&column=plant.Equipment.name&window=all"
         "&sort=externalId&dir=asc&size=10"
@@ -136,11 +137,13 @@ def test_a_partial_failure_is_reported_per_record_and_the_retry_succeeds(new_pag
     assert requests.post(app.url + "/emulator/_faults", json=fault, timeout=30).status_code == 201
     page.get_by_role("button", name="Delete selected…").click()
     expect(page.get_by_role("heading", name="Delete 2 records?")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
     page.get_by_role("button", name="Delete these 2 records").click()
 
     expect(page.get_by_role("heading", name="Some records were not deleted")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile(r"^plant:eq-005"))).to_contain_text("deleted")
     expect(page.get_by_role("row", name=re.compile(r"^plant:eq-006"))).to_contain_text("failed 503")
+    assert serious_accessibility_violations(page) == []
     page.get_by_role("button", name="Retry the failed ones").click()
     expect(page.get_by_role("status").filter(has_text="Deleted 1 record: plant:eq-006.")).to_be_visible()
     assert [(r.external_id, r.succeeded) for r in AuditRecord.objects.order_by("id")] == [
