@@ -14,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
 from . import browsing, builder, query, saved_views
-from .auth import cdf_client
+from .auth import cdf_client, has_role
 from .cdf import CdfError, CdfNotFoundError, as_curl
 from .cdf.calls import as_python
 from .presentation import error_context, human_duration, iso_time, value_html
@@ -301,7 +301,9 @@ def _results(client, request, params, stream_id: str, state: browsing.BrowserSta
     # One reverse() for the page: rows differ only in the record's id (quoted below).
     record_prefix = reverse("record", args=[stream_id, "-", "-"]).removesuffix("/-/-")
     columns = [(*c.container.split("."), c.property, c.type) for c in state.columns]
-    rows = [_row(record_prefix, columns, item) for item in items]
+    # Editors pick rows of a mutable stream to delete them (the form is at the end of the table).
+    selectable = state.stream["type"] == "Mutable" and has_role(request, "editor")
+    rows = [_row(record_prefix, columns, item, selectable) for item in items]
     next_url = None
     if not at_end:
         next_query = base_query.copy()
@@ -328,7 +330,7 @@ def _request_preview(call, stream_id: str) -> dict:
     }
 
 
-def _row(record_prefix: str, columns: list[tuple], item: dict) -> str:
+def _row(record_prefix: str, columns: list[tuple], item: dict, selectable: bool = False) -> str:
     """One table row as HTML, every value escaped; `columns` are (space, container, property, type).
     Plain strings rather than template tags or format_html: a 1000-row page has ten thousand cells."""
     space, external_id = escape(item["space"]), escape(item["externalId"])
@@ -338,6 +340,12 @@ def _row(record_prefix: str, columns: list[tuple], item: dict) -> str:
     else:
         url = f"{record_prefix}/{quote(item['space'], safe='')}/{quote(item['externalId'], safe='/')}"
         name = f'<a href="{escape(url)}">{external_id}</a>'
+        if selectable:
+            name += (
+                f'<label class="row-select"><input type="checkbox" form="delete-selected" name="record" '
+                f'value="{space}:{external_id}"> '
+                f'<span class="visually-hidden">Select {space}:{external_id}</span></label>'
+            )
     badge = f'<td><span class="badge badge-{status}">{status}</span></td>' if status else ""
     created, updated = iso_time(item["createdTime"]), iso_time(item["lastUpdatedTime"])
     properties = item.get("properties") or {}
@@ -386,6 +394,7 @@ def record_detail(request, stream_id, space, external_id):
     }
     stream, containers = _load_stream(request, stream_id, context)
     if stream is not None:
+        context["stream"] = stream
         client = cdf_client(request)
         query = browsing.record_query(space, external_id, stream, containers, now_ms())
         call = client.describe_request("records/filter", stream_id=stream_id, body=query)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth, browser, oidc, saved_views, stream_admin, views
+from . import audit_views, auth, browser, editor, oidc, saved_views, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,4 +21,15 @@ urlpatterns = [
     path(
         "streams/<str:stream_id>/records/<str:space>/<path:external_id>", browser.record_detail, name="record"
     ),
+    path("streams/<str:stream_id>/new-record/", editor.new_record, name="record-new"),
+    path(
+        "streams/<str:stream_id>/edit/<str:space>/<path:external_id>", editor.edit_record, name="record-edit"
+    ),
+    path("streams/<str:stream_id>/delete-records/", editor.delete_records, name="records-delete"),
+    path(
+        "streams/<str:stream_id>/history/<str:space>/<path:external_id>",
+        audit_views.record_history,
+        name="record-history",
+    ),
+    path("audit/", audit_views.audit_log, name="audit"),
 ]

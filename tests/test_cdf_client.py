@@ -351,6 +351,8 @@ def test_a_partial_503_retries_only_the_failed_records(emulator):
     inject(emulator, endpoint="records/ingest", status=503, count=1, failRecords=["scada:A-1", "scada:A-3"])
     result = client.ingest_records("alarms", items)
     assert result.ok and [o.code for o in result.outcomes] == [202] * 5
+    # Both calls' request ids, the failed one's and the retry's, for the audit log.
+    assert len(result.request_ids) == 2 and len(set(result.request_ids)) == 2 and all(result.request_ids)
     first, second = sent_bodies(client.session, "/records")
     assert [i["externalId"] for i in first["items"]] == ["A-0", "A-1", "A-2", "A-3", "A-4"]
     assert [i["externalId"] for i in second["items"]] == ["A-1", "A-3"]

@@ -239,8 +239,10 @@ class CdfClient:
     def _budget(self) -> RetryBudget:
         return RetryBudget(self.retry)
 
-    def _call(self, endpoint: str, *, budget: RetryBudget | None = None, **request) -> dict:
-        return self._send(self.describe_request(endpoint, **request), budget or self._budget())
+    def _call(
+        self, endpoint: str, *, budget: RetryBudget | None = None, request_ids: list | None = None, **request
+    ) -> dict:
+        return self._send(self.describe_request(endpoint, **request), budget or self._budget(), request_ids)
 
     def _list_all(self, endpoint: str, params: dict) -> list[dict]:
         """Every item of a list endpoint, following `nextCursor`."""
@@ -252,8 +254,9 @@ class CdfClient:
             if not cursor:
                 return items
 
-    def _send(self, call: PreparedCall, budget: RetryBudget) -> dict:
-        """The JSON answer of a successful call, retrying while the policy allows."""
+    def _send(self, call: PreparedCall, budget: RetryBudget, request_ids: list | None = None) -> dict:
+        """The JSON answer of a successful call, retrying while the policy allows; the answer's
+        x-request-id is added to `request_ids` when given."""
         while True:
             try:
                 response = self._request(call)
@@ -270,6 +273,8 @@ class CdfClient:
                 self.sleep(delay)
                 continue
             if response.ok:
+                if request_ids is not None and response.headers.get("x-request-id"):
+                    request_ids.append(response.headers["x-request-id"])
                 return _json(response)
             error = error_from_response(response)
             status = response.status_code
@@ -310,13 +315,20 @@ class CdfClient:
         success = 200 if endpoint == "records/delete" else 202
         outcomes: dict[int, RecordOutcome] = {}
         errors = []
+        request_ids = []
         pending = list(range(len(items)))
         while pending:
             try:
                 self._call(
-                    endpoint, stream_id=stream_id, body={"items": [items[i] for i in pending]}, budget=budget
+                    endpoint,
+                    stream_id=stream_id,
+                    body={"items": [items[i] for i in pending]},
+                    budget=budget,
+                    request_ids=request_ids,
                 )
             except CdfError as error:
+                if error.request_id:
+                    request_ids.append(error.request_id)
                 by_id = {(p.get("space"), p.get("externalId")): p for p in error.partial}
                 retry = set()
                 for i in pending:
@@ -341,7 +353,7 @@ class CdfClient:
                 for i in pending:
                     outcomes[i] = _outcome(items[i], success)
                 break
-        return WriteResult([outcomes[i] for i in range(len(items))], errors)
+        return WriteResult([outcomes[i] for i in range(len(items))], errors, request_ids)
 
 
 def _json(response: requests.Response) -> dict:

@@ -59,10 +59,12 @@ class RecordOutcome:
 
 @dataclass
 class WriteResult:
-    """The outcome of every record of a write, in the order given, and the errors met on the way."""
+    """The outcome of every record of a write, in the order given, the errors met on the way, and
+    CDF's x-request-id of every call made (to quote in the audit log)."""
 
     outcomes: list[RecordOutcome] = field(default_factory=list)
     errors: list[CdfError] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,3 +86,4 @@ class WriteResult:
     def extend(self, other: "WriteResult") -> None:
         self.outcomes.extend(other.outcomes)
         self.errors.extend(other.errors)
+        self.request_ids.extend(other.request_ids)
