@@ -3,10 +3,10 @@ tree, and the edits its buttons ask for.
 
 Every field is named by the path of its node (query.py's paths) after "q": "q" is the root, "q.0.2"
 the third child of the first child. The fields of a node are <prefix>-kind (group, clause or raw) and
-<prefix>-nots, and then by kind: -op (group); -property, -operator, -value, -values (repeated),
--lower with -lower_value, -upper with -upper_value, -containers (repeated, hasData) (clause);
--json (raw, as written). A direct relation's value is two fields, space in -value (-values) and
-externalId in -value-xid (-values-xid).
+<prefix>-nots, and then by kind: -op (group); -property, -operator, -lower, -upper, -containers
+(repeated, hasData) and the value fields -value, -values (repeated), -lower_value, -upper_value
+(clause); -json (raw, as written). Value fields are the typed inputs of templatetags/typed_inputs.py,
+which submit "value:<name>", or "space:<name>" and "xid:<name>" for a direct relation.
 
 The fields carry what the user typed, not only valid values: a value that does not fit its property
 is read as query.Unparsed, so every round trip gives the user's text back next to its message.
@@ -137,7 +137,7 @@ def _read_clause(params, prefix: str, types: dict) -> Clause:
     single = _texts(params, f"{prefix}-value", value_type)
     multi = _texts(params, f"{prefix}-values", value_type)
     bounds = {
-        params.get(f"{prefix}-{side}"): params.get(f"{prefix}-{side}_value", "")
+        params.get(f"{prefix}-{side}"): next(iter(_texts(params, f"{prefix}-{side}_value", value_type)), "")
         for side in ("lower", "upper")
         if params.get(f"{prefix}-{side}")
     }
@@ -150,18 +150,17 @@ def _read_clause(params, prefix: str, types: dict) -> Clause:
             bounds = {"gte": texts[0]}
         return Clause(operator, path, {bound: parse(text) for bound, text in bounds.items()})
     if operator in MULTI_VALUE_OPERATORS:
-        items = multi if multi or f"{prefix}-values" in params else [t for t in texts if t.strip()]
+        items = multi or [text for text in texts if text.strip()]
         return Clause(operator, path, [parse(text) for text in items] if items else MISSING)
     return Clause(operator, path, parse(texts[0]) if texts else MISSING)
 
 
 def _texts(params, name: str, value_type) -> list[str]:
-    """The texts of repeated value fields; a direct relation's two fields joined as space:externalId."""
-    texts = params.getlist(name)
+    """The texts of a typed input's (repeated) fields; a direct relation's two joined as space:externalId."""
     if isinstance(value_type, dict) and value_type["type"] == "direct":
-        ids = params.getlist(f"{name}-xid")
-        return [f"{space}:{xid}" if space or xid else "" for space, xid in zip(texts, ids, strict=False)]
-    return texts
+        spaces, ids = params.getlist(f"space:{name}"), params.getlist(f"xid:{name}")
+        return [f"{space}:{xid}" if space or xid else "" for space, xid in zip(spaces, ids, strict=False)]
+    return params.getlist(f"value:{name}")
 
 
 # --- edits -----------------------------------------------------------------------------------
@@ -355,38 +354,23 @@ def _type_name(prop_type) -> str:
     return type_label(prop_type)
 
 
-def widget(name: str, value, value_type, label: str, of: str = "", field_id: str | None = None) -> dict:
-    """One value field: its input kind, its text, and the attributes that fit the property's type."""
-    text = query.value_text(value, value_type)
-    kind = value_type["type"] if isinstance(value_type, dict) else value_type
-    field = {
+TIME_HINT = "epoch milliseconds, or a time with its zone such as 2026-08-01T12:00:00Z"
+
+
+def widget(
+    name: str, value, value_type, label: str, label_more: str = "", field_id: str | None = None
+) -> dict:
+    """One value field, drawn by the typed input the record editor uses too (templatetags/typed_inputs)."""
+    if isinstance(value_type, dict):
+        prop_type, hint = value_type, ""
+    else:  # a top-level property: text, or a time as epoch milliseconds or text
+        prop_type, hint = {"type": "text"}, TIME_HINT if value_type in TIME_PROPERTIES else ""
+    return {
         "name": name,
         "id": field_id or name,
         "label": label,
-        "of": of,
-        "text": text,
-        "input": "text",
-        "hint": "",
+        "label_more": label_more,
+        "prop_type": prop_type,
+        "text": query.value_text(value, value_type),
+        "hint": hint,
     }
-    if kind in ("int32", "int64"):
-        field.update(inputmode="numeric", hint="a whole number")
-    elif kind in ("float32", "float64"):
-        field.update(inputmode="decimal", hint="a number")
-    elif kind == "timestamp":
-        field.update(hint="with its time zone, e.g. 2026-08-01T12:00:00+02:00 or …Z for UTC")
-    elif kind in TIME_PROPERTIES:
-        field.update(hint="epoch milliseconds, or a time with its zone such as 2026-08-01T12:00:00Z")
-    elif kind == "date":
-        field["input"] = "date"
-    elif kind == "boolean":
-        field.update(input="select", options=[("true", "true"), ("false", "false")])
-    elif kind == "enum":
-        field.update(input="select", options=[(key, key) for key in value_type.get("values", {})])
-    elif kind == "direct":
-        space, _, xid = text.partition(":")
-        field.update(input="direct", text=space, xid=xid, xid_name=f"{name}-xid")
-    if field["input"] == "select" and text not in [key for key, _ in field["options"]]:
-        # A value that is not one of the choices stays chosen, so the form gives it back.
-        extra = (text, f"{text} (not a listed value)") if text else ("", "choose…")
-        field["options"] = [extra, *field["options"]]
-    return field

@@ -209,7 +209,7 @@ def test_a_new_operator_takes_over_the_value_typed_for_the_old_one():
 
 def test_a_value_that_does_not_fit_is_kept_as_typed_with_its_reason():
     form = submitted(Clause("equals", (*READING, "rpm"), MISSING))
-    form["q-value"] = "15OO"
+    form["value:q-value"] = "15OO"
     tree = read(form)
     assert tree.value == Unparsed("15OO", 'Plant.Reading.rpm must be a whole number (int32), not "15OO".')
     assert query.validate(tree, CONTAINERS) == {"": [tree.value.problem]}
@@ -227,7 +227,7 @@ def test_messages_stand_next_to_their_condition():
 
 def test_direct_relations_are_typed_as_space_and_external_id():
     form = submitted(Clause("equals", (*READING, "equipment"), MISSING))
-    form["q-value"], form["q-value-xid"] = "plant", "eq:007"
+    form["space:q-value"], form["xid:q-value"] = "plant", "eq:007"
     assert read(form).value == {"space": "plant", "externalId": "eq:007"}
 
 

@@ -158,7 +158,7 @@ def condition(prop: str, operator: str, value: str) -> dict:
     """The builder's fields of one condition on an equipment property, as the form submits them."""
     key = f"plant.Equipment.{prop}"
     return {"q-kind": "clause", "q-nots": "0", "q-property": key, "q-was_property": key,
-            "q-operator": operator, "q-value": value}  # fmt: skip
+            "q-operator": operator, "value:q-value": value}  # fmt: skip
 
 
 def test_a_builder_button_redraws_the_builder_alone(app, steward):

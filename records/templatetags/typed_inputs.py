@@ -31,20 +31,30 @@ def options(prop_type: dict) -> list[tuple[str, str]]:
 
 @register.inclusion_tag("records/typed_input.html")
 def typed_input(
-    name: str, id: str, label: str, prop_type: dict, text: str = "", error: str = "", required=False
+    name: str,
+    id: str,
+    label: str,
+    prop_type: dict,
+    text: str = "",
+    error: str = "",
+    required=False,
+    label_more: str = "",
+    hint: str = "",
 ):
     """One value of a property; for a direct relation two inputs, named <name> with the prefixes
-    space: and xid: (the space, then the externalId)."""
+    space: and xid: (the space, then the externalId). `label_more` is read out after the label but
+    not shown (say, which condition of a filter the field belongs to); `hint` replaces the type's."""
     kind = input_kind(prop_type)
     context = {
         "name": name,
         "id": id,
         "label": label,
+        "label_more": label_more,
         "kind": kind,
         "text": text,
         "error": error,
         "required": required,
-        "hint": TYPE_HINTS.get(prop_type["type"], ""),
+        "hint": hint or TYPE_HINTS.get(prop_type["type"], ""),
         "unit": (prop_type.get("unit") or {}).get("externalId", ""),
     }
     if kind == "number":

@@ -148,14 +148,13 @@ def test_bad_values_are_named_at_the_condition_and_the_results_stay(new_page):
     expect(page.locator(ROWS).first).to_be_visible()
     before = shown_ids(page)
     page.get_by_role("group", name="Filter").get_by_role("button", name="Add condition").click()
-    choose_property(page, "1", "serialNumber (int64)")
-    choose(page, "Operator", "1", "is")
+    choose_property(page, "1", "commissionedAt (timestamp)")
     value = page.get_by_label("Value of condition 1")
-    value.fill("12x")
+    value.fill("2026-01-01T00:00:00")
     value.press("Enter")
     errors = page.locator("[id='q.0-errors']")
-    expect(errors).to_contain_text("must be a whole number (int64)")
-    expect(page.get_by_label("Value of condition 1")).to_have_value("12x")
+    expect(errors).to_contain_text("must give its time zone, e.g. 2026-01-01T00:00:00Z for UTC")
+    expect(page.get_by_label("Value of condition 1")).to_have_value("2026-01-01T00:00:00")
     assert shown_ids(page) == before and "filter=" not in page.url
     assert serious_accessibility_violations(page) == []
 
