@@ -2,7 +2,7 @@
 with everyone, opened by a permalink that explains what no longer exists."""
 
 from django.contrib import messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -45,30 +45,10 @@ def tidy_query(text: str) -> str:
 
 @require_POST
 def save_view(request, stream_id):
-    name = request.POST.get("name", "").strip()
-    back = f"{reverse('browser', args=[stream_id])}?{tidy_query(request.POST.get('query', ''))}"
-    problem = check_name(name)
-    if problem is None:
-        try:
-            SavedView.objects.create(
-                owner=request.user,
-                stream=stream_id,
-                name=name,
-                query=tidy_query(request.POST.get("query", "")),
-                shared=request.POST.get("shared") == "1",
-            )
-        except IntegrityError:
-            problem = f"You already have a view named “{name}” for this stream: choose another name."
-    if problem:
-        messages.error(request, problem)
-    else:
-        messages.success(request, f"Saved the view “{name}”.")
-    return redirect(back)
-
-
-def _own_view(request, pk: int) -> SavedView | None:
-    view = get_object_or_404(SavedView, pk=pk)
-    return view if view.owner_id == request.user.pk else None
+    query_string = tidy_query(request.POST.get("query", ""))
+    view = SavedView(owner=request.user, stream=stream_id, query=query_string)
+    _store(request, view, "Saved the view “{}”.")
+    return redirect(_browser_url(stream_id, query_string))
 
 
 @require_POST
@@ -76,19 +56,30 @@ def rename_view(request, pk):
     view = _own_view(request, pk)
     if view is None:
         return refuse(request, "Only the one who saved a view may rename it.")
+    _store(request, view, "Renamed the view to “{}”.")
+    return redirect(_browser_url(view.stream, view.query))
+
+
+def _store(request, view: SavedView, done: str) -> None:
+    """Save a view under the posted name and sharing, or say why not."""
     name = request.POST.get("name", "").strip()
     problem = check_name(name)
     if problem is None:
         view.name, view.shared = name, request.POST.get("shared") == "1"
         try:
-            view.save()
+            with transaction.atomic():  # a refused save leaves the rest of the request usable
+                view.save()
         except IntegrityError:
             problem = f"You already have a view named “{name}” for this stream: choose another name."
     if problem:
         messages.error(request, problem)
     else:
-        messages.success(request, f"Renamed the view to “{name}”.")
-    return redirect(_browser_url(view.stream, view.query))
+        messages.success(request, done.format(name))
+
+
+def _own_view(request, pk: int) -> SavedView | None:
+    view = get_object_or_404(SavedView, pk=pk)
+    return view if view.owner_id == request.user.pk else None
 
 
 @require_POST

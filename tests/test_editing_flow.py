@@ -78,6 +78,17 @@ def field_error(page: str, field_id: str) -> str:
     return html.unescape(match.group(1)) if match else ""
 
 
+def confirm_delete(app, session, page, stream: str, record: str):
+    """Post the confirmed deletion of a record, with the CSRF token of `page`, as a forged form would."""
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        app.url + f"/streams/{stream}/delete-records/",
+        data={"csrfmiddlewaretoken": token, "record": record, "confirm": "yes"},
+        headers={"Referer": page.url},
+        timeout=30,
+    )
+
+
 def test_viewers_cannot_edit_or_delete_and_see_why(app):
     viewer = signed_in(SIGNED_IN_AS_VIEWER)
     assert viewer.get(app.url + EDIT, timeout=30).status_code == 403
@@ -85,13 +96,7 @@ def test_viewers_cannot_edit_or_delete_and_see_why(app):
     assert page.status_code == 200
     assert "Writing records needs the editor role; you are a viewer." in page.text
     assert '<button type="button" disabled aria-describedby="read-only-reason">Edit</button>' in page.text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    refused = viewer.post(
-        app.url + "/streams/equipment/delete-records/",
-        data={"csrfmiddlewaretoken": token, "record": "plant:eq-001", "confirm": "yes"},
-        headers={"Referer": page.url},
-        timeout=30,
-    )
+    refused = confirm_delete(app, viewer, page, "equipment", "plant:eq-001")
     assert refused.status_code == 403 and "needs the editor role" in refused.text
     assert cdf_records(app, "equipment", "eq-001")
     assert not AuditEntry.objects.exists()
@@ -235,13 +240,7 @@ def test_immutable_streams_offer_no_edit_and_refuse_forged_writes(app, editor):
     assert "This stream is immutable: its records cannot be edited or deleted." in page.text
     assert "/edit/" not in page.text and "Write a corrected copy" in page.text
     assert editor.get(app.url + "/streams/sensor-readings/edit/plant/r-000010", timeout=30).status_code == 403
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    forged = editor.post(
-        app.url + "/streams/sensor-readings/delete-records/",
-        data={"csrfmiddlewaretoken": token, "record": "plant:r-000010", "confirm": "yes"},
-        headers={"Referer": page.url},
-        timeout=30,
-    )
+    forged = confirm_delete(app, editor, page, "sensor-readings", "plant:r-000010")
     assert forged.status_code == 403 and "is immutable" in forged.text
 
     copy = editor.get(app.url + "/streams/sensor-readings/new-record/?copy_of=plant:r-000010", timeout=30)
