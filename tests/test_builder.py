@@ -274,3 +274,19 @@ def test_any_text_in_the_json_view_gives_a_tree_or_a_message(text):
         _filter_of_json(text, CONTAINERS)
     except FilterError as error:
         assert str(error)
+
+
+@pytest.mark.parametrize(
+    ("clause", "message"),
+    [
+        (
+            Clause("in", (*EQUIPMENT, "site"), ["Bergen", MISSING]),
+            "value 2 is empty: enter a value or remove it.",
+        ),
+        (Clause("hasData", value=[("plant", "Equipment")] * 2), "has data: each container is named once."),
+        (Clause("range", (*READING, "rpm"), {"gte": MISSING}), "rpm >= bound is empty"),
+    ],
+)
+def test_blank_fields_and_repeated_containers_are_named(clause, message):
+    [problems] = query.validate(clause, CONTAINERS).values()
+    assert any(message in problem for problem in problems), problems
