@@ -82,9 +82,12 @@ def serious_accessibility_violations(page) -> list[str]:
     ]
 
 
-def screenshot(page, name: str) -> None:
-    """A README screenshot, taken at the standard viewport so they stay alike."""
+def screenshot(page, name: str, at: str | None = None) -> None:
+    """A README screenshot, taken at the standard viewport so they stay alike: from the top of the page,
+    or from the element `at` (a CSS selector) when what it shows is further down."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(VIEWPORT)
     page.evaluate("window.scrollTo(0, 0)")
+    if at:
+        page.locator(at).evaluate("element => element.scrollIntoView()")
     page.screenshot(path=str(SCREENSHOTS / name), full_page=False)

@@ -64,7 +64,7 @@ def test_pick_columns_load_three_pages_open_a_record_and_share_the_view(page, ne
     # Loading more does not change the address: the cursor is not part of the shareable view.
     assert "cursor" not in page.url
     view_url = page.url
-    screenshot(page, "browser.png")
+    screenshot(page, "browser.png", at="#results")
 
     record_id = ids[41]
     page.get_by_role("link", name=record_id, exact=True).click()
