@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth, browser, oidc, stream_admin, views
+from . import auth, browser, bulk, oidc, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +17,11 @@ urlpatterns = [
     path(
         "streams/<str:stream_id>/records/<str:space>/<path:external_id>", browser.record_detail, name="record"
     ),
+    path("streams/<str:stream_id>/import/", bulk.import_upload, name="import"),
+    path("streams/<str:stream_id>/export/", bulk.export, name="export"),
+    path("imports/<int:job_id>/", bulk.import_setup, name="import-setup"),
+    path("jobs/<int:job_id>/", bulk.job_page, name="job"),
+    path("jobs/<int:job_id>/control/", bulk.job_control, name="job-control"),
+    path("jobs/<int:job_id>/commit/", bulk.job_commit, name="job-commit"),
+    path("jobs/<int:job_id>/<str:outcome>-rows", bulk.job_rows, name="job-rows"),
 ]
