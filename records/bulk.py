@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import browsing, exporting, importing, jobs
 from .auth import cdf_client, role_required
@@ -132,6 +133,9 @@ def import_setup(request, job_id):
     if request.method == "POST" and request.POST.get("action") == "dry_run" and plan.valid:
         job.dry_run = True
         jobs.enqueue(job)
+        if request.htmx:
+            # A whole new page, not a fragment of this form.
+            return HttpResponseClientRedirect(reverse("job", args=[job.id]))
         return redirect("job", job_id=job.id)
     context.update(
         stream=stream,
