@@ -54,6 +54,7 @@ test: $(VENV)/.installed chromium lint
 bench: $(VENV)/.installed
 	$(PY) -m bench.emulator
 	$(PY) -m bench.browser
+	$(PY) -m bench.imports
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles

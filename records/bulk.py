@@ -44,10 +44,20 @@ def _render(request, template, context, status=200):
 @role_required("editor")
 def import_upload(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "formats": importing.FORMATS}
+    if jobs.cannot_run():
+        context["refused"] = jobs.cannot_run()
+        return _render(
+            request, "records/import.html", context, status=400 if request.method == "POST" else 200
+        )
     stream, containers = _load_stream(request, stream_id, context)
     if stream is None:
         return _render(request, "records/import.html", context, status=404 if context.get("missing") else 200)
     context["max_mb"] = settings.IMPORT_MAX_MEGABYTES
+    if jobs.cannot_run():
+        context["problem"] = jobs.cannot_run()
+        return _render(
+            request, "records/import.html", context, status=400 if request.method == "POST" else 200
+        )
     if request.method != "POST":
         return _render(request, "records/import.html", context)
     upload = request.FILES.get("file")

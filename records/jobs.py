@@ -19,8 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, reset_queries, transaction
 from django.tasks import task
 from django.utils import timezone
 
@@ -33,7 +32,10 @@ from .models import Job, JobRow
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 4000  # rows per step: up to 4 write requests of 1000 in parallel
-LOOKUP_IDS = 100  # ids per `in` filter (records-api.md §8.1)
+IN_VALUES = 100  # values per `in` filter (records-api.md §8.1)
+# Ids per lookup: ten `in` filters under an `or`; on an immutable stream an id may match several
+# records, so fewer, to stay within the 1000 items of an answer.
+LOOKUP_IDS = {"Mutable": 1000, "Immutable": 100}
 LOOKUP_WORKERS = 4
 # A running job whose worker has not reported for this long was lost with it and is run again.
 LOST_AFTER = timedelta(minutes=2)
@@ -54,6 +56,17 @@ def run_job(job_id: int) -> str:
     job = Job.objects.get(id=job_id)
     run(job)
     return job.status
+
+
+def cannot_run() -> str:
+    """Why jobs cannot run with these settings ("" when they can)."""
+    if settings.CDF_TOKEN_SOURCE == "forwarded":
+        return (
+            "Imports run in the background, outside your request, so they need the app's own CDF "
+            "credentials; with CDF_TOKEN_SOURCE=forwarded there are none. Ask an administrator to set "
+            "CDF_TOKEN_SOURCE=client-credentials."
+        )
+    return ""
 
 
 def enqueue(job: Job) -> None:
@@ -82,6 +95,9 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
     """Run a queued job to its end, or until it is paused or cancelled. `on_written(batch)` is called
     after a batch's writes went out and before its outcomes are saved (where a crash hurts most)."""
     if job.status not in Job.ACTIVE:
+        return
+    if cannot_run() and client is None:
+        finish(job, Job.Status.FAILED, cannot_run())
         return
     client = client or get_client()
     job.status = Job.Status.RUNNING
@@ -122,8 +138,7 @@ def audit(job: Job):
             "externalId": external_id,
             "succeeded": outcome != "failed",
             "error": reason,
-            # A created record's values are in CDF and in the job's report; updates keep their diff.
-            "changes": changes if outcome == "updated" else {},
+            "changes": changes,
         }
         for space, external_id, outcome, reason, changes in rows.iterator(chunk_size=2000)
     ]
@@ -184,6 +199,10 @@ def open_rows(job: Job) -> Iterator[importing.Row]:
 
 
 def count_rows(job: Job) -> int:
+    """The rows of the file, for the progress bar; JSON Lines by their lines, without parsing them."""
+    if job.format == "jsonl":
+        with media_path(job.file).open("rb") as binary:
+            return sum(1 for line in binary if line.strip())
     return sum(1 for _ in open_rows(job))
 
 
@@ -194,8 +213,7 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
     if not plan.valid:
         problems = " ".join(plan.errors.values())
         raise importing.FileProblem(f"The mapping no longer fits the containers: {problems}")
-    immutable = stream["type"] == "Immutable"
-    if job.mode == "upsert" and immutable:
+    if job.mode == "upsert" and stream["type"] == "Immutable":
         raise importing.FileProblem("Upsert is only possible on mutable streams; this stream is immutable.")
     if job.total is None:
         job.total = count_rows(job)
@@ -204,18 +222,41 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
     earlier = job.rows.exclude(outcome="invalid").values_list("space", "external_id", "row")
     seen = {(space, external_id): row for space, external_id, row in earlier}
     rows = (row for row in open_rows(job) if row.number > job.checkpoint)
-    for number, batch in enumerate(itertools.batched(rows, BATCH_ROWS)):
-        _check_stop(job)
-        began = time.monotonic()
-        written = functools.partial(on_written, number) if on_written else None
-        step(job, client, stream, plan, batch, seen, immutable, written)
-        _save_progress(job, time.monotonic() - began)
+    # A batch is written (and its outcomes saved) by the writer thread while the next one is read,
+    # checked and looked up here: one batch in flight at a time, saved in order.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{job.id}")
+    clock = {"last": time.monotonic()}
+    pending = None
+    try:
+        for number, batch in enumerate(itertools.batched(rows, BATCH_ROWS)):
+            prepared = prepare(job, client, stream, plan, batch, seen)
+            if pending:
+                pending.result()
+            _check_stop(job)
+            written = functools.partial(on_written, number) if on_written else None
+            pending = writer.submit(
+                _in_thread, finish_batch, job, client, prepared, batch[-1].number, written, clock
+            )
+        if pending:
+            pending.result()
+    finally:
+        writer.shutdown(wait=True, cancel_futures=True)
 
 
-def step(job, client, stream, plan, batch, seen, immutable, on_written) -> None:
-    """Classify (and for a commit, write) one batch; save every row's outcome and the checkpoint."""
+def _in_thread(function, *args):
+    """Run `function` in a worker thread, closing the thread's database connection after it."""
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()
+
+
+def prepare(job, client, stream, plan, batch, seen) -> tuple[dict[int, JobRow], list]:
+    """Each row of the batch checked and classified against the live records: (outcome by row number,
+    the rows to write)."""
+    immutable = stream["type"] == "Immutable"
     outcomes: dict[int, JobRow] = {}
-    planned: list[tuple[importing.Row, dict, str, dict]] = []
+    planned: list[tuple[importing.Row, dict]] = []
     for row in batch:
         try:
             record = importing.record_of(plan, row)
@@ -236,23 +277,36 @@ def step(job, client, stream, plan, batch, seen, immutable, on_written) -> None:
             outcomes[row.number] = _row(job, row, "invalid", str(error), keep=True)
             continue
         space, external_id = record["space"], record["externalId"]
-        outcome = _row(job, row, kind, changes=changes, space=space, external_id=external_id)
+        # A created record's values are the row itself; only updates keep their per-property diff.
+        kept = changes if kind == "update" else None
+        outcome = _row(job, row, kind, changes=kept, space=space, external_id=external_id)
         outcomes[row.number] = outcome
         if kind in WRITTEN:
             to_write.append((row, record, outcome))
+    return outcomes, to_write
+
+
+def finish_batch(job, client, prepared, last_row: int, on_written, clock: dict) -> None:
+    """Write a prepared batch (a commit), then save every row's outcome and the checkpoint at once."""
+    outcomes, to_write = prepared
     if not job.dry_run:
         _resumed_rows(job, outcomes)
         _write(job, client, to_write, on_written)
+    now = time.monotonic()
     with transaction.atomic():
         JobRow.objects.bulk_create(outcomes.values(), batch_size=1000)
         counts = dict(job.counts)
         for outcome in outcomes.values():
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
         job.counts = counts
-        job.checkpoint = batch[-1].number
+        job.checkpoint = last_row
         job.inflight = {}
         job.heartbeat = timezone.now()
-        job.save(update_fields=["counts", "checkpoint", "inflight", "heartbeat"])
+        job.seconds += now - clock["last"]
+        job.save(update_fields=["counts", "checkpoint", "inflight", "heartbeat", "seconds"])
+    clock["last"] = now
+    # With DEBUG on, Django keeps every query it ran; a job runs many large ones.
+    reset_queries()
 
 
 def _classify(record, found: list[dict], mode: str, containers, immutable: bool):
@@ -307,11 +361,6 @@ def _write(job: Job, client: CdfClient, to_write: list, on_written) -> None:
             outcome.data = row.cells
 
 
-def _save_progress(job: Job, seconds: float) -> None:
-    Job.objects.filter(id=job.id).update(seconds=F("seconds") + seconds)
-    job.refresh_from_db(fields=["seconds"])
-
-
 def lookup(client: CdfClient, stream: dict, records: Iterable[dict]) -> dict[tuple[str, str], list[dict]]:
     """The stored records with the ids of `records`, by (space, externalId); several on an immutable
     stream, where ids are not unique (only those within its filtering window are found)."""
@@ -320,14 +369,13 @@ def lookup(client: CdfClient, stream: dict, records: Iterable[dict]) -> dict[tup
         by_space.setdefault(record["space"], []).append(record["externalId"])
     queries = []
     for space, ids in by_space.items():
-        for group in itertools.batched(dict.fromkeys(ids), LOOKUP_IDS):
+        for group in itertools.batched(dict.fromkeys(ids), LOOKUP_IDS.get(stream["type"], IN_VALUES)):
+            ids_in = [
+                {"in": {"property": ["externalId"], "values": list(values)}}
+                for values in itertools.batched(group, IN_VALUES)
+            ]
             query = {
-                "filter": {
-                    "and": [
-                        {"equals": {"property": ["space"], "value": space}},
-                        {"in": {"property": ["externalId"], "values": list(group)}},
-                    ]
-                },
+                "filter": {"and": [{"equals": {"property": ["space"], "value": space}}, {"or": ids_in}]},
                 "limit": 1000,
             }
             width = max_window_ms(stream)

@@ -190,3 +190,11 @@ def test_job_controls_need_the_csrf_token_and_the_editor_role(app, demo, editor)
     post_from(editor, f"{app.url}/jobs/{job.id}/", control, {"action": "cancel"})
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
+
+
+def test_imports_are_refused_when_jobs_have_no_credentials_of_their_own(app, demo, editor, settings):
+    settings.CDF_TOKEN_SOURCE = "forwarded"
+    answer = upload(editor, app, "alarms.csv", CSV)
+    assert answer.status_code == 400
+    assert "CDF_TOKEN_SOURCE=client-credentials" in answer.text
+    assert not Job.objects.exists()
