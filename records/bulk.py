@@ -7,14 +7,16 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import browsing, exporting, importing, jobs
+from cdftypes.values import InvalidValue
+
+from . import browsing, exporting, importing, jobs, schema
 from .auth import cdf_client, role_required
 from .browser import _load_stream
 from .cdf import CdfError
@@ -332,3 +334,71 @@ def export(request, stream_id):
 def _chain(first, rest):
     yield first
     yield from rest
+
+
+# --- bulk edit ------------------------------------------------------------------------------------
+
+
+@role_required("editor")
+def bulk_edit(request, stream_id):
+    """Set or clear one property on every record of the browser's view (its query string): a dry run
+    job shows the changes, its commit applies them."""
+    context = {"nav": "streams", "stream_id": stream_id}
+    refused = jobs.cannot_run()
+    stream, containers = (None, None) if refused else _load_stream(request, stream_id, context)
+    if stream is not None and stream["type"] == "Immutable":
+        refused = "Records of an immutable stream cannot be changed, so they cannot be edited in bulk."
+    if refused or stream is None:
+        context["refused"] = refused
+        status = 400 if refused else 404 if context.get("missing") else 200
+        return _render(request, "records/job_bulk_edit.html", context, status=status)
+    view = request.GET if request.method == "GET" else QueryDict(request.POST.get("query", ""))
+    state = browsing.parse_state(view, stream, containers)
+    choices = {
+        column.key: column
+        for ref in state.sources
+        for column in browsing.container_columns(
+            next(c for c in containers if browsing.container_ref(c) == ref)
+        )
+    }
+    context.update(
+        state=state,
+        query=state.query().urlencode(),
+        browser_url=f"{reverse('browser', args=[stream_id])}?{state.query().urlencode()}",
+        choices=choices.values(),
+        values={"property": request.POST.get("property", ""), "value": request.POST.get("value", "")},
+        clear=request.POST.get("clear") == "on",
+        errors={},
+    )
+    if not state.valid:
+        context["errors"]["view"] = " ".join(state.errors.values())
+    if request.method != "POST" or not state.valid:
+        return _render(request, "records/job_bulk_edit.html", context, status=400 if not state.valid else 200)
+    errors, column = context["errors"], choices.get(context["values"]["property"])
+    value = None
+    if column is None:
+        errors["property"] = "Choose one of the properties of the view's containers."
+    elif not context["clear"]:
+        try:
+            value = schema.parse_text(column.type, context["values"]["value"], "the new value")
+        except InvalidValue as error:
+            errors["value"] = str(error)
+    if errors:
+        return _render(request, "records/job_bulk_edit.html", context, status=400)
+    action = "clear" if context["clear"] else "set"
+    job = Job.objects.create(
+        user=request.user,
+        stream=stream_id,
+        kind=Job.Kind.BULK_EDIT,
+        dry_run=True,
+        mode="upsert",
+        file_name=f"{action} {column.key}",
+        settings={
+            "query": context["query"],
+            "property": column.key,
+            "value": value,
+            "clear": context["clear"],
+        },
+    )
+    jobs.enqueue(job)
+    return redirect("job", job_id=job.id)

@@ -428,7 +428,7 @@ def record_of(plan: Plan, row: Row) -> dict:
         "space": space,
         "externalId": external_id,
         "sources": [
-            {"source": _source_ref(ref), "properties": values} for ref, values in sorted(sources.items())
+            {"source": source_ref(ref), "properties": values} for ref, values in sorted(sources.items())
         ],
     }
 
@@ -440,7 +440,7 @@ def _text_cell(row: Row, column: str | None) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _source_ref(ref: str) -> dict:
+def source_ref(ref: str) -> dict:
     space, external_id = ref.split(".")
     return {"type": "container", "space": space, "externalId": external_id}
 

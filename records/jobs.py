@@ -11,8 +11,10 @@ the stop is classified again, its written rows now read as unchanged and are not
 
 import functools
 import itertools
+import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -20,12 +22,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connections, reset_queries, transaction
+from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone
 
-from . import importing
+from . import browsing, exporting, importing
 from .audit import record_write
-from .browsing import max_window_ms
+from .browsing import container_ref, max_window_ms
 from .cdf import CdfClient, CdfError, get_client
 from .models import Job, JobRow
 
@@ -107,6 +110,8 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
     try:
         if job.kind == Job.Kind.IMPORT:
             run_import(job, client, on_written)
+        elif job.kind == Job.Kind.BULK_EDIT:
+            run_bulk_edit(job, client, on_written)
         else:
             raise ValueError(f"Unknown job kind {job.kind!r}")
     except Stopped:
@@ -221,6 +226,12 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
     # Ids already met in the file, so a second row with the same id is refused.
     earlier = job.rows.exclude(outcome="invalid").values_list("space", "external_id", "row")
     seen = {(space, external_id): row for space, external_id, row in earlier}
+    run_batches(job, client, lambda batch: prepare(job, client, stream, plan, batch, seen), on_written)
+
+
+def run_batches(job: Job, client: CdfClient, prepare_batch, on_written=None) -> None:
+    """The rows of the job's file after its checkpoint, batch by batch: `prepare_batch(rows)` checks
+    and classifies them, then the writer thread writes and saves them."""
     rows = (row for row in open_rows(job) if row.number > job.checkpoint)
     # A batch is written (and its outcomes saved) by the writer thread while the next one is read,
     # checked and looked up here: one batch in flight at a time, saved in order.
@@ -229,7 +240,7 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
     pending = None
     try:
         for number, batch in enumerate(itertools.batched(rows, BATCH_ROWS)):
-            prepared = prepare(job, client, stream, plan, batch, seen)
+            prepared = prepare_batch(batch)
             if pending:
                 pending.result()
             _check_stop(job)
@@ -241,6 +252,97 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
             pending.result()
     finally:
         writer.shutdown(wait=True, cancel_futures=True)
+
+
+# --- bulk edit -------------------------------------------------------------------------------------
+
+
+def run_bulk_edit(job: Job, client: CdfClient, on_written=None) -> None:
+    """Set or clear one property on every record of a browser view. The ids the view selects are
+    first kept in a file (the snapshot), so that records the job updates, which the change feed
+    then shows again, are not edited twice; a commit reuses its dry run's snapshot."""
+    stream = client.retrieve_stream(job.stream)
+    if stream["type"] == "Immutable":
+        raise importing.FileProblem("Records of an immutable stream cannot be changed.")
+    containers = {container_ref(c): c for c in client.list_containers()}
+    if not job.file:
+        snapshot(job, client, stream, list(containers.values()))
+    edit = job.settings
+    run_batches(
+        job, client, lambda batch: prepare_edit(job, client, stream, containers, edit, batch), on_written
+    )
+
+
+def snapshot(job: Job, client: CdfClient, stream: dict, containers: list[dict]) -> None:
+    state = browsing.parse_state(QueryDict(job.settings["query"]), stream, containers)
+    if not state.valid:
+        raise importing.FileProblem("The view cannot be read: " + " ".join(state.errors.values()))
+    name = f"edits/{uuid.uuid4().hex}.jsonl"
+    path = media_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with path.open("w") as out:
+        for page in exporting.pages(client, stream["externalId"], state):
+            for record in page:
+                out.write(json.dumps({"space": record["space"], "externalId": record["externalId"]}) + "\n")
+            total += len(page)
+    if not total:
+        path.unlink()
+        raise importing.FileProblem("The view selects no records: there is nothing to edit.")
+    job.file, job.format, job.total = name, "jsonl", total
+    job.save(update_fields=["file", "format", "total"])
+
+
+def edited(existing: dict, edit: dict, containers: dict[str, dict]) -> dict:
+    """The write item of a stored record with the edit applied; RowInvalid when that cannot be."""
+    ref, _, prop = edit["property"].rpartition(".")
+    values = importing.stored_properties(existing)
+    if edit["clear"]:
+        spec = containers[ref]["properties"][prop]
+        if ref in values and not spec.get("nullable", True) and spec.get("defaultValue") is None:
+            raise importing.RowInvalid(f"{prop} is required in {ref}: it cannot be cleared.")
+        values.get(ref, {}).pop(prop, None)
+    else:
+        values.setdefault(ref, {})[prop] = edit["value"]
+        missing = [
+            pid
+            for pid, spec in containers[ref]["properties"].items()
+            if not spec.get("nullable", True) and spec.get("defaultValue") is None and pid not in values[ref]
+        ]
+        if missing:
+            raise importing.RowInvalid(f"The record has no {', '.join(missing)}, which {ref} requires.")
+    sources = [
+        {"source": importing.source_ref(key), "properties": props}
+        for key, props in sorted(values.items())
+        if props
+    ]
+    if not sources:
+        raise importing.RowInvalid("Clearing the property would leave the record without any value.")
+    return {"space": existing["space"], "externalId": existing["externalId"], "sources": sources}
+
+
+def prepare_edit(job, client, stream, containers, edit, batch) -> tuple[dict[int, JobRow], list]:
+    existing = lookup(client, stream, [row.cells for row in batch])
+    outcomes: dict[int, JobRow] = {}
+    to_write = []
+    for row in batch:
+        space, external_id = row.cells["space"], row.cells["externalId"]
+        found = existing.get((space, external_id))
+        try:
+            if not found:
+                raise importing.RowInvalid("The record no longer exists.")
+            record = edited(found[0], edit, containers)
+            kind, changes = importing.classify(record, found[0], "upsert", containers)
+        except importing.RowInvalid as error:
+            outcomes[row.number] = _row(
+                job, row, "invalid", str(error), space=space, external_id=external_id, keep=True
+            )
+            continue
+        outcome = _row(job, row, kind, changes=changes, space=space, external_id=external_id)
+        outcomes[row.number] = outcome
+        if kind in WRITTEN:
+            to_write.append((row, record, outcome))
+    return outcomes, to_write
 
 
 def _in_thread(function, *args):
