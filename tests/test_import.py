@@ -187,7 +187,17 @@ def test_classification_compares_normalized_values_and_lists_the_changes():
             }
         ],
     }
-    stored = {"plant": {"Alarm": {"severity": "HIGH", "raisedAt": "2026-08-01T12:00:00.000Z", "count": 3}}}
+    # CDF stores a property's default value when a write leaves it out.
+    stored = {
+        "plant": {
+            "Alarm": {
+                "severity": "HIGH",
+                "raisedAt": "2026-08-01T12:00:00.000Z",
+                "count": 3,
+                "acknowledged": False,
+            }
+        }
+    }
     assert importing.classify(record, None, "upsert", containers)[0] == "create"
     kind, changes = importing.classify(record, {"properties": stored}, "upsert", containers)
     assert (kind, changes) == ("update", {"plant.Alarm": {"count": {"before": 3, "after": 4}}})
