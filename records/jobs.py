@@ -120,6 +120,15 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
         logger.warning("Job %s failed: %s", job.id, error)
         finish(job, Job.Status.FAILED, str(error))
         return
+    except Exception:
+        # Ended here rather than left running, to be resumed (and fail again) by every new worker.
+        logger.exception("Job %s failed unexpectedly", job.id)
+        finish(
+            job,
+            Job.Status.FAILED,
+            "The job stopped on an unexpected error; the worker's log has the details.",
+        )
+        return
     finish(job, Job.Status.SUCCEEDED)
 
 

@@ -82,13 +82,12 @@ class AuditRecord(models.Model):
 
 
 class Job(models.Model):
-    """A bulk operation run by the worker outside the request: an import (dry run or commit), a bulk
-    edit or an export. Its progress lives here, so a restarted worker resumes where it stopped."""
+    """A bulk operation run by the worker outside the request: an import or a bulk edit, as a dry run
+    or a commit. Its progress lives here, so a restarted worker resumes where it stopped."""
 
     class Kind(models.TextChoices):
         IMPORT = "import"
         BULK_EDIT = "bulk_edit"
-        EXPORT = "export"
 
     class Status(models.TextChoices):
         DRAFT = "draft"  # an uploaded file waiting for its mapping
@@ -106,12 +105,12 @@ class Job(models.Model):
     stream = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     dry_run = models.BooleanField(default=True)
-    # The uploaded file (import), or the file written (export); relative to MEDIA_ROOT.
+    # The uploaded file (import) or the ids of the view's records (bulk edit); relative to MEDIA_ROOT.
     file = models.CharField(max_length=300, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
     format = models.CharField(max_length=10, blank=True, help_text="csv, jsonl or json")
     # Import: {"columns": {column: "space.container.property"}, "space", "space_column", "id_column",
-    # "id_template"}; bulk edit: {"query", "property", "value", "clear"}; export: {"query", "columns"}.
+    # "id_template"}; bulk edit: {"query", "property", "value", "clear"}.
     settings = models.JSONField(default=dict)
     mode = models.CharField(max_length=10, default="upsert", help_text="ingest or upsert")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)

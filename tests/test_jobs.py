@@ -273,3 +273,16 @@ def test_upsert_into_an_immutable_stream_fails_the_job_and_writes_nothing(app, d
     assert job.status == Job.Status.FAILED
     assert "only possible on mutable streams" in job.message
     assert len(stored(demo, "sensor-readings")) == before
+
+
+def test_an_unexpected_error_ends_the_job_as_failed_instead_of_running(app, demo, monkeypatch):
+    def broken(plan, row):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(importing, "record_of", broken)
+    job = import_job([alarm_line(1)])
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "unexpected error" in job.message
+    assert jobs.recover_lost_jobs(timedelta(0)) == []
