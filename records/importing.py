@@ -8,6 +8,7 @@ Values go through the shared rules: a CSV cell through `schema.parse_text`, a JS
 
 import codecs
 import csv
+import functools
 import io
 import json
 import re
@@ -281,6 +282,10 @@ class Target:
     def key(self) -> str:
         return f"{self.container}.{self.property}"
 
+    def where(self, column: str) -> str:
+        """How messages name a value of this target read from `column`."""
+        return f"column {column} ({self.property}, {schema.type_label(self.type)})"
+
 
 def targets(containers: list[dict]) -> dict[str, Target]:
     """Every property a column can be mapped to, by "space.container.property"."""
@@ -344,6 +349,23 @@ class Plan:
     def valid(self) -> bool:
         return not self.errors
 
+    @functools.cached_property
+    def wheres(self) -> dict[str, str]:
+        return {column: target.where(column) for column, target in self.targets.items()}
+
+    @functools.cached_property
+    def required(self) -> dict[str, list[str]]:
+        """The properties each container needs a value for (not nullable, no default)."""
+        return {ref: required_properties(container) for ref, container in self.containers.items()}
+
+
+def required_properties(container: dict) -> list[str]:
+    return [
+        pid
+        for pid, spec in container["properties"].items()
+        if not spec.get("nullable", True) and spec.get("defaultValue") is None
+    ]
+
 
 def make_plan(mapping: dict, containers: list[dict], kind: str, columns: list[str]) -> Plan:
     """The plan of a mapping, with a message per form field for what cannot work."""
@@ -406,7 +428,7 @@ def record_of(plan: Plan, row: Row) -> dict:
         value = row.cells.get(column)
         if value is None or (value == "" and (plan.kind == "csv" or target.type["type"] != "text")):
             continue  # absent: no value for the property
-        where = f"column {column} ({target.property}, {schema.type_label(target.type)})"
+        where = plan.wheres[column]
         try:
             if plan.kind == "csv":
                 value = schema.parse_text(target.type, value, where)
@@ -417,11 +439,7 @@ def record_of(plan: Plan, row: Row) -> dict:
     if not sources:
         raise RowInvalid("The row has no value for any mapped property.")
     for ref, values in sources.items():
-        missing = [
-            pid
-            for pid, spec in plan.containers[ref]["properties"].items()
-            if not spec.get("nullable", True) and spec.get("defaultValue") is None and pid not in values
-        ]
+        missing = [pid for pid in plan.required[ref] if pid not in values]
         if missing:
             raise RowInvalid(f"{ref} needs {', '.join(missing)}, which the row leaves empty.")
     return {
@@ -506,9 +524,9 @@ def with_defaults(values: dict, containers: dict[str, dict]) -> dict:
 def classify(record: dict, existing: dict | None, mode: str, containers: dict[str, dict]) -> tuple[str, dict]:
     """("create" | "update" | "unchanged", changes) of writing `record` where `existing` (read shape)
     is what CDF holds; RowInvalid when the mode cannot write it."""
-    after = with_defaults(stored_properties(record), containers)
     if existing is None:
-        return "create", diff({}, after, containers)
+        return "create", {}
+    after = with_defaults(stored_properties(record), containers)
     changes = diff(stored_properties(existing), after, containers)
     if not changes:
         return "unchanged", {}

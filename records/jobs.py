@@ -313,11 +313,7 @@ def edited(existing: dict, edit: dict, containers: dict[str, dict]) -> dict:
         values.get(ref, {}).pop(prop, None)
     else:
         values.setdefault(ref, {})[prop] = edit["value"]
-        missing = [
-            pid
-            for pid, spec in containers[ref]["properties"].items()
-            if not spec.get("nullable", True) and spec.get("defaultValue") is None and pid not in values[ref]
-        ]
+        missing = [pid for pid in importing.required_properties(containers[ref]) if pid not in values[ref]]
         if missing:
             raise importing.RowInvalid(f"The record has no {', '.join(missing)}, which {ref} requires.")
     sources = [
