@@ -3,11 +3,12 @@ progress (htmx polling), download its invalid or failed rows; export the browser
 
 import itertools
 import json
+import time
 import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -17,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from cdftypes.values import InvalidValue
 
 from . import browsing, exporting, importing, jobs, schema
-from .auth import cdf_client, role_required
+from .auth import cdf_client, has_role, refuse, role_required
 from .browser import _load_stream
 from .cdf import CdfError
 from .models import Job
@@ -31,6 +32,7 @@ OUTCOME_LABELS = {
     "created": "created",
     "updated": "updated",
     "failed": "failed",
+    "exported": "exported",
 }
 
 
@@ -204,9 +206,21 @@ def _preview(job: Job, plan: importing.Plan) -> list[dict]:
 # --- the job page ---------------------------------------------------------------------------------
 
 
-@role_required("editor")
+def _refused(request, job: Job):
+    """The refusal for a user who may not see or steer this job (None when they may): editors see
+    every job of the app, viewers their own exports."""
+    if has_role(request, "editor") or (job.kind == Job.Kind.EXPORT and job.user_id == request.user.id):
+        return None
+    return refuse(
+        request,
+        f"This job is not yours, and seeing others' jobs needs the editor role; you are a {request.role}.",
+    )
+
+
 def job_page(request, job_id):
     job = _job(job_id)
+    if refusal := _refused(request, job):
+        return refusal
     if job.status == Job.Status.DRAFT:
         return redirect("import-setup", job_id=job.id)
     context = {"nav": "streams", "stream_id": job.stream, "job": job, **_report(job)}
@@ -234,9 +248,10 @@ def _writes(job: Job) -> bool:
 
 
 @require_POST
-@role_required("editor")
 def job_control(request, job_id):
     job = _job(job_id)
+    if refusal := _refused(request, job):
+        return refusal
     action = request.POST.get("action")
     controls = {"pause": jobs.pause, "resume": jobs.resume, "cancel": jobs.cancel}
     if action in controls:
@@ -318,6 +333,20 @@ def export(request, stream_id):
         context["problems"] = list(state.errors.values()) or [unknown]
         return _render(request, "records/export_error.html", context, status=400)
     client = cdf_client(request)
+    count = _count(client, stream_id, state)
+    if count is not None and count > settings.EXPORT_STREAM_LIMIT and not jobs.cannot_run():
+        job = Job.objects.create(
+            user=request.user,
+            stream=stream_id,
+            kind=Job.Kind.EXPORT,
+            dry_run=False,
+            format=kind,
+            file_name=f"{stream_id}.{kind}",
+            total=count,
+            settings={"query": state.query().urlencode()},
+        )
+        jobs.enqueue(job)
+        return redirect("job", job_id=job.id)
     try:
         # The first page is read now, so that a CDF error shows as a page rather than a broken file.
         pages = exporting.pages(client, stream_id, state)
@@ -329,6 +358,31 @@ def export(request, stream_id):
     response = StreamingHttpResponse(body, content_type=exporting.FORMATS[kind][1])
     response["Content-Disposition"] = f'attachment; filename="{stream_id}.{kind}"'
     return response
+
+
+def _count(client, stream_id: str, state) -> int | None:
+    """How many records the view holds (None when CDF cannot say)."""
+    query, _ = browsing.count_query(state, int(time.time() * 1000))
+    try:
+        return client.aggregate_records(stream_id, query)["aggregates"]["count"]["count"]
+    except CdfError:
+        return None
+
+
+def job_download(request, job_id):
+    """The file a finished export job wrote."""
+    job = _job(job_id)
+    if refusal := _refused(request, job):
+        return refusal
+    if job.kind != Job.Kind.EXPORT or job.status != Job.Status.SUCCEEDED:
+        raise Http404("This job has no file to download.")
+    content_type = exporting.FORMATS[job.format][1]
+    return FileResponse(
+        jobs.media_path(job.file).open("rb"),
+        as_attachment=True,
+        filename=job.file_name,
+        content_type=content_type,
+    )
 
 
 def _chain(first, rest):

@@ -19,13 +19,20 @@ PAGE_SIZE = 1000
 
 def pages(client: CdfClient, stream_id: str, state: browsing.BrowserState) -> Iterator[list[dict]]:
     """The records of the view, a sync page at a time; deleted records (tombstones) left out."""
-    cursor = None
+    for records, _ in cursor_pages(client, stream_id, state):
+        yield records
+
+
+def cursor_pages(
+    client: CdfClient, stream_id: str, state: browsing.BrowserState, cursor: str | None = None
+) -> Iterator[tuple[list[dict], str | None]]:
+    """(records, the cursor of what follows them; None at the end), from `cursor` on."""
     while True:
         query = {**browsing.sync_query(state, cursor), "limit": PAGE_SIZE}
         answer = client.sync_records(stream_id, query)
-        yield [item for item in answer["items"] if item.get("status") != "deleted"]
-        cursor = answer.get("nextCursor")
-        if not answer.get("hasNext") or not cursor:
+        cursor = answer.get("nextCursor") if answer.get("hasNext") else None
+        yield [item for item in answer["items"] if item.get("status") != "deleted"], cursor
+        if not cursor:
             return
 
 
@@ -57,23 +64,31 @@ def row_values(record: dict, columns: list[browsing.Column]) -> dict:
 
 def write(kind: str, columns: list[browsing.Column], record_pages: Iterable[list[dict]]) -> Iterator[str]:
     """The export file, a page of records at a time."""
-    if kind == "csv":
-        yield csv_line(header(columns))
+    yield head(kind, columns)
     for page in record_pages:
-        out = io.StringIO()
-        for record in page:
-            values = row_values(record, columns)
-            if kind == "csv":
-                cells = [record["space"], record["externalId"]]
-                cells += [
-                    schema.format_text(column.type, values[column.key]) if column.key in values else ""
-                    for column in columns
-                ]
-                csv.writer(out).writerow(cells)
-            else:
-                line = {"space": record["space"], "externalId": record["externalId"], **values}
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        yield out.getvalue()
+        yield page_text(kind, columns, page)
+
+
+def head(kind: str, columns: list[browsing.Column]) -> str:
+    """What the file starts with: the CSV header (JSON Lines have none)."""
+    return csv_line(header(columns)) if kind == "csv" else ""
+
+
+def page_text(kind: str, columns: list[browsing.Column], page: list[dict]) -> str:
+    out = io.StringIO()
+    for record in page:
+        values = row_values(record, columns)
+        if kind == "csv":
+            cells = [record["space"], record["externalId"]]
+            cells += [
+                schema.format_text(column.type, values[column.key]) if column.key in values else ""
+                for column in columns
+            ]
+            csv.writer(out).writerow(cells)
+        else:
+            line = {"space": record["space"], "externalId": record["externalId"], **values}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return out.getvalue()
 
 
 def csv_line(cells) -> str:

@@ -112,6 +112,8 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
             run_import(job, client, on_written)
         elif job.kind == Job.Kind.BULK_EDIT:
             run_bulk_edit(job, client, on_written)
+        elif job.kind == Job.Kind.EXPORT:
+            run_export(job, client, on_written)
         else:
             raise ValueError(f"Unknown job kind {job.kind!r}")
     except Stopped:
@@ -136,7 +138,7 @@ def finish(job: Job, status: str, message: str = "") -> None:
     job.status = status
     job.message = message
     job.finished = timezone.now()
-    if not job.dry_run and job.audit_entry_id is None and job.checkpoint:
+    if job.kind != Job.Kind.EXPORT and not job.dry_run and job.audit_entry_id is None and job.checkpoint:
         job.audit_entry = audit(job)
     job.save(update_fields=["status", "message", "finished", "audit_entry"])
 
@@ -350,6 +352,47 @@ def prepare_edit(job, client, stream, containers, edit, batch) -> tuple[dict[int
     return outcomes, to_write
 
 
+# --- export ----------------------------------------------------------------------------------------
+
+
+def run_export(job: Job, client: CdfClient, on_written=None) -> None:
+    """Write the records of a browser view to a file, a change feed page at a time. After each page
+    the cursor and the file's length are saved, so a stopped export goes on from there."""
+    stream = client.retrieve_stream(job.stream)
+    state = browsing.parse_state(QueryDict(job.settings["query"]), stream, client.list_containers())
+    if not state.valid:
+        raise importing.FileProblem("The view cannot be read: " + " ".join(state.errors.values()))
+    columns = exporting.export_columns(state)
+    if not job.file:
+        job.file = f"exports/{uuid.uuid4().hex}.{job.format}"
+        job.save(update_fields=["file"])
+    path = media_path(job.file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    began = time.monotonic()
+    with path.open("r+b") as out:
+        out.truncate(job.inflight.get("bytes", 0))
+        out.seek(0, 2)
+        if not out.tell():
+            out.write(exporting.head(job.format, columns).encode())
+        pages = exporting.cursor_pages(client, job.stream, state, job.inflight.get("cursor"))
+        for number, (records, cursor) in enumerate(pages):
+            out.write(exporting.page_text(job.format, columns, records).encode())
+            out.flush()
+            if on_written:
+                on_written(number)
+            now = time.monotonic()
+            job.checkpoint += len(records)
+            job.counts = {"exported": job.checkpoint}
+            job.inflight = {"cursor": cursor, "bytes": out.tell()}
+            job.heartbeat = timezone.now()
+            job.seconds += now - began
+            began = now
+            job.save(update_fields=["checkpoint", "counts", "inflight", "heartbeat", "seconds"])
+            if cursor:
+                _check_stop(job)
+
+
 def _in_thread(function, *args):
     """Run `function` in a worker thread, closing the thread's database connection after it."""
     try:
@@ -510,7 +553,10 @@ def progress(job: Job) -> dict:
     return {
         "done": done,
         "total": total,
-        "percent": int(100 * done / total) if total else (100 if job.status in Job.FINISHED else 0),
+        # An export's total is the count when it started; records may have come since.
+        "percent": int(100 * min(done, total) / total)
+        if total
+        else (100 if job.status in Job.FINISHED else 0),
         "rate": rate,
         "eta_seconds": left,
     }

@@ -82,12 +82,14 @@ class AuditRecord(models.Model):
 
 
 class Job(models.Model):
-    """A bulk operation run by the worker outside the request: an import or a bulk edit, as a dry run
-    or a commit. Its progress lives here, so a restarted worker resumes where it stopped."""
+    """A bulk operation run by the worker outside the request: an import or a bulk edit (as a dry run
+    or a commit), or a large export. Its progress lives here, so a restarted worker resumes where it
+    stopped."""
 
     class Kind(models.TextChoices):
         IMPORT = "import"
         BULK_EDIT = "bulk_edit"
+        EXPORT = "export"
 
     class Status(models.TextChoices):
         DRAFT = "draft"  # an uploaded file waiting for its mapping
@@ -105,12 +107,13 @@ class Job(models.Model):
     stream = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     dry_run = models.BooleanField(default=True)
-    # The uploaded file (import) or the ids of the view's records (bulk edit); relative to MEDIA_ROOT.
+    # The uploaded file (import), the ids of the view's records (bulk edit) or the file written
+    # (export); relative to MEDIA_ROOT.
     file = models.CharField(max_length=300, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
     format = models.CharField(max_length=10, blank=True, help_text="csv, jsonl or json")
     # Import: {"columns": {column: "space.container.property"}, "space", "space_column", "id_column",
-    # "id_template"}; bulk edit: {"query", "property", "value", "clear"}.
+    # "id_template"}; bulk edit: {"query", "property", "value", "clear"}; export: {"query"}.
     settings = models.JSONField(default=dict)
     mode = models.CharField(max_length=10, default="upsert", help_text="ingest or upsert")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
@@ -119,7 +122,8 @@ class Job(models.Model):
     checkpoint = models.IntegerField(default=0)
     # Rows per outcome: create, update, unchanged, invalid (dry run) or created, updated, failed ...
     counts = models.JSONField(default=dict)
-    # The batch being written when the job stopped: {"start": row, "planned": {row: "create"|"update"}}.
+    # The batch being written when the job stopped: {"planned": {row: "create"|"update"}}; for an
+    # export, where it goes on: {"cursor", "bytes"} (the file's length then).
     inflight = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)

@@ -11,7 +11,7 @@ import requests
 from records import jobs
 from records.models import Job
 
-from .conftest import EmulatorApi
+from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi
 from .test_import_views import demo, editor, media, upload  # noqa: F401 (fixtures)
 from .test_jobs import STREAM, stored
 
@@ -79,3 +79,50 @@ def test_an_export_imports_back_with_every_value_unchanged(app, demo, editor, st
     if kind == "jsonl":
         first = json.loads(exported.text.splitlines()[0])
         assert set(first) >= {"space", "externalId", "plant.Equipment.name"}
+
+
+def test_a_large_export_runs_as_a_job_that_resumes_and_gives_a_download(
+    app, steward, settings, tmp_path, monkeypatch
+):
+    settings.MEDIA_ROOT = tmp_path
+    streamed = export(steward, app, "jsonl", VIEW + "&column=plant.Equipment.name")
+    settings.EXPORT_STREAM_LIMIT = 100
+    answer = export(steward, app, "jsonl", VIEW + "&column=plant.Equipment.name")
+    job = Job.objects.get()
+    assert answer.url.endswith(f"/jobs/{job.id}/")
+    assert (job.kind, job.status, job.total) == ("export", Job.Status.QUEUED, len(streamed.text.splitlines()))
+
+    # Stopped after writing its second page to the file, before saving that (pages of 40 records,
+    # so that there are several).
+    monkeypatch.setattr("records.exporting.PAGE_SIZE", 40)
+
+    def crash(page):
+        if page == 1:
+            raise SystemExit("the worker was stopped")
+
+    with pytest.raises(SystemExit):
+        jobs.run(job, on_written=crash)
+    job.refresh_from_db()
+    assert job.checkpoint == 40 and job.inflight["cursor"]
+    job.status = Job.Status.QUEUED
+    job.save()
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.checkpoint == job.total
+
+    page = steward.get(f"{app.url}/jobs/{job.id}/", timeout=30).text
+    assert "Download equipment.jsonl" in page
+    download = steward.get(f"{app.url}/jobs/{job.id}/download", timeout=30)
+    assert download.headers["Content-Disposition"] == 'attachment; filename="equipment.jsonl"'
+    lines = [json.loads(line) for line in download.text.splitlines()]
+    assert len(lines) == job.total == len({line["externalId"] for line in lines}), "each record once"
+    names = {line["externalId"]: line["plant.Equipment.name"] for line in lines}
+    streamed_names = {
+        line["externalId"]: line["plant.Equipment.name"]
+        for line in map(json.loads, streamed.text.splitlines())
+    }
+    assert names == streamed_names
+    other = requests.Session()
+    other.headers.update({**SIGNED_IN_AS_VIEWER, "X-Forwarded-User": "someone-else"})
+    assert other.get(f"{app.url}/jobs/{job.id}/download", timeout=30).status_code == 403
