@@ -5,6 +5,7 @@ import json
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -156,3 +157,21 @@ def test_accessibility_of_the_import_pages(new_page, app, imports_stream, worker
     page.get_by_role("button", name="Start the dry run").click()
     watch_progress(page, "Succeeded")
     assert serious_accessibility_violations(page) == []
+
+
+def test_export_links_follow_the_view_as_it_changes(page):
+    page.goto("/streams/alarms/")
+    page.get_by_text("Containers and columns (").click()
+    page.get_by_role("checkbox", name="Alarm: acknowledged", exact=True).check()
+    page.get_by_role("checkbox", name="Alarm: raisedAt", exact=True).uncheck()
+    page.get_by_role("button", name="Show records").click()
+    page.wait_for_url(re.compile(r"column=plant.Alarm.acknowledged"))
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="CSV", exact=True).click()
+    download = download_info.value
+    assert download.suggested_filename == "alarms.csv"
+    header = Path(download.path()).read_text().splitlines()[0].split(",")
+    assert "plant.Alarm.acknowledged" in header and "plant.Alarm.raisedAt" not in header
+    # A viewer is offered the export, not the import nor the bulk edit.
+    expect(page.get_by_role("link", name="Import", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Bulk edit this view")).to_have_count(0)
