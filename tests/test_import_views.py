@@ -198,3 +198,28 @@ def test_imports_are_refused_when_jobs_have_no_credentials_of_their_own(app, dem
     assert answer.status_code == 400
     assert "CDF_TOKEN_SOURCE=client-credentials" in answer.text
     assert not Job.objects.exists()
+
+
+def test_the_invalid_rows_download_can_be_fixed_and_uploaded_again(app, demo, editor):
+    upload(editor, app, "alarms.csv", CSV)
+    job = Job.objects.get()
+    mapping = {"space": "plant", "id_column": "externalId", "mode": "upsert", "action": "dry_run"}
+    mapping |= {
+        "map-1": "plant.Alarm.severity",
+        "map-2": "plant.Alarm.raisedAt",
+        "map-3": "plant.Alarm.message",
+    }
+    post(editor, f"{app.url}/imports/{job.id}/", mapping)
+    run_worker()
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30).text
+    fixed = invalid.replace(",SEVERE,", ",HIGH,").encode()
+
+    answer = upload(editor, app, "alarms-invalid.csv", fixed)
+    again = Job.objects.exclude(id=job.id).get()
+    assert answer.url.endswith(f"/imports/{again.id}/")
+    assert "import_error" not in again.settings["mapping"]["columns"], "the reason column is not imported"
+    post(editor, f"{app.url}/imports/{again.id}/", {**mapping, "space": "plant"})
+    run_worker()
+    again.refresh_from_db()
+    assert again.counts == {"create": 1}
+    assert again.rows.get().external_id == "al-2"
