@@ -1,4 +1,5 @@
-# Streams Admin: `make run` serves the app with the embedded CDF emulator and demo data;
+# Streams Admin: `make run` serves the app with the embedded CDF emulator and demo data (and runs
+# the job worker beside it);
 # `make test` runs the linter and every test (browser tests included).
 
 PORT ?= 8000
@@ -28,6 +29,9 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	DEBUG=true $(PY) manage.py migrate --noinput
 	DEBUG=true $(PY) manage.py load_demo
+	@# The job worker (imports, exports) runs beside the web server and stops with it.
+	DEBUG=true PORT=$(PORT) $(PY) manage.py run_jobs --lost-after 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=true PORT=$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Chromium for the browser tests, from Debian, when it is missing.
@@ -50,6 +54,7 @@ test: $(VENV)/.installed chromium lint
 bench: $(VENV)/.installed
 	$(PY) -m bench.emulator
 	$(PY) -m bench.browser
+	$(PY) -m bench.imports
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles

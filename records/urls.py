@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit_views, auth, browser, editor, oidc, saved_views, stream_admin, views
+from . import audit_views, auth, browser, bulk, editor, oidc, saved_views, stream_admin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -32,4 +32,13 @@ urlpatterns = [
         name="record-history",
     ),
     path("audit/", audit_views.audit_log, name="audit"),
+    path("streams/<str:stream_id>/import/", bulk.import_upload, name="import"),
+    path("streams/<str:stream_id>/export/", bulk.export, name="export"),
+    path("streams/<str:stream_id>/bulk-edit/", bulk.bulk_edit, name="bulk-edit"),
+    path("imports/<int:job_id>/", bulk.import_setup, name="import-setup"),
+    path("jobs/<int:job_id>/", bulk.job_page, name="job"),
+    path("jobs/<int:job_id>/control/", bulk.job_control, name="job-control"),
+    path("jobs/<int:job_id>/commit/", bulk.job_commit, name="job-commit"),
+    path("jobs/<int:job_id>/download", bulk.job_download, name="job-download"),
+    path("jobs/<int:job_id>/<str:outcome>-rows", bulk.job_rows, name="job-rows"),
 ]

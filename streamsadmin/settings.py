@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "records",
     "emulator",
 ]
@@ -85,6 +86,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Record batches may be up to 10 MB (the CDF limit the emulator enforces itself).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# --- Jobs: imports, exports and bulk edits run outside the request (records/jobs.py) -----
+# Django's tasks framework with the database backend: `manage.py run_jobs` is the worker.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Uploaded import files and export files; the web server and the worker must share this directory.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# The largest import file accepted, in megabytes.
+IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=200)
+# Records read per export before it becomes a background job with a download.
+EXPORT_STREAM_LIMIT = env.int("EXPORT_STREAM_LIMIT", default=10_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

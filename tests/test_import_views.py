@@ -1,0 +1,225 @@
+"""The import pages over real HTTP: roles, CSRF, bad files, mapping and preview, dry run, commit and the
+job page, with the worker run for one pass in the test process."""
+
+import re
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from records.models import Job
+
+from .conftest import SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER, EmulatorApi
+from .test_jobs import STREAM, alarm_props, stored
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def demo(app) -> EmulatorApi:
+    api = EmulatorApi(app.url, project="demo")
+    body = {"items": [{"externalId": STREAM, "settings": {"template": {"name": "BasicLiveData"}}}]}
+    assert api.post("/streams", body).status_code == 201
+    return api
+
+
+@pytest.fixture
+def editor(app) -> requests.Session:
+    session = requests.Session()
+    session.headers.update(SIGNED_IN_AS_EDITOR)
+    return session
+
+
+def csrf(session: requests.Session, url: str) -> str:
+    page = session.get(url, timeout=30)
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
+def upload(session, app, name: str, data: bytes, stream: str = STREAM, **fields) -> requests.Response:
+    url = f"{app.url}/streams/{stream}/import/"
+    token = csrf(session, url)
+    return session.post(
+        url,
+        data={"csrfmiddlewaretoken": token, **fields},
+        files={"file": (name, data)},
+        headers={"Referer": url},
+        timeout=60,
+    )
+
+
+def post(session, url: str, data: dict) -> requests.Response:
+    token = csrf(session, url)
+    return session.post(
+        url, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": url}, timeout=60
+    )
+
+
+def post_from(session, page_url: str, url: str, data: dict) -> requests.Response:
+    """Posts a form of `page_url` (whose CSRF token it takes) to `url`."""
+    token = csrf(session, page_url)
+    return session.post(
+        url, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": page_url}, timeout=60
+    )
+
+
+def run_worker() -> None:
+    call_command("run_jobs", batch=True, verbosity=0)
+
+
+CSV = (
+    b"externalId,severity,raisedAt,message\n"
+    b"al-1,HIGH,2026-08-01T12:00:00Z,pump stopped\n"
+    b"al-2,SEVERE,2026-08-01T12:00:00Z,bad severity\n"
+    b"al-3,LOW,2026-08-01T13:00:00+02:00,\n"
+)
+
+
+def test_viewers_may_not_import(app, demo):
+    viewer = requests.Session()
+    viewer.headers.update(SIGNED_IN_AS_VIEWER)
+    page = viewer.get(f"{app.url}/streams/{STREAM}/import/", timeout=30)
+    assert page.status_code == 403
+    assert "This needs the editor role" in page.text
+    answer = viewer.post(f"{app.url}/streams/{STREAM}/import/", files={"file": ("a.csv", CSV)}, timeout=30)
+    assert answer.status_code == 403
+    assert not Job.objects.exists()
+
+
+def test_an_upload_without_the_csrf_token_is_refused(app, demo, editor):
+    answer = editor.post(f"{app.url}/streams/{STREAM}/import/", files={"file": ("a.csv", CSV)}, timeout=30)
+    assert answer.status_code == 403
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "empty.csv is empty."),
+        ("latin1.csv", "externalId,message\na,caf\u00e9\n".encode("latin-1"), "is not UTF-8 text"),
+        ("array.jsonl", b'[{"externalId": "a"}]', "is a JSON array, not JSON Lines"),
+        ("header.csv", b"externalId,severity\n", "The file holds no rows"),
+    ],
+)
+def test_bad_files_are_refused_with_the_reason(app, demo, editor, name, data, message):
+    answer = upload(editor, app, name, data)
+    assert answer.status_code == 400
+    assert message in answer.text
+    assert 'aria-invalid="true"' in answer.text
+    assert not Job.objects.exists()
+
+
+def test_files_over_the_size_limit_are_refused(app, demo, editor, settings):
+    settings.IMPORT_MAX_MEGABYTES = 1
+    answer = upload(editor, app, "big.csv", b"externalId\n" + b"x" * (1024 * 1024 + 1))
+    assert answer.status_code == 400
+    assert "files up to 1 MB can be imported" in answer.text
+
+
+def test_the_whole_import_from_upload_to_report(app, demo, editor):
+    answer = upload(editor, app, "alarms.csv", CSV)
+    assert answer.status_code == 200, answer.text
+    job = Job.objects.get()
+    assert answer.url.endswith(f"/imports/{job.id}/")
+    page = answer.text
+    # Columns matched by name, the preview shows the values as they will be sent, or why not.
+    assert re.search(r'name="map-1"[^>]*>.*?<option value="plant.Alarm.severity" selected>', page, re.S)
+    assert "Choose the space of the records" in page
+
+    setup = f"{app.url}/imports/{job.id}/"
+    mapping = {"space": "plant", "id_column": "externalId", "mode": "upsert"}
+    mapping |= {
+        "map-1": "plant.Alarm.severity",
+        "map-2": "plant.Alarm.raisedAt",
+        "map-3": "plant.Alarm.message",
+    }
+    preview = post(editor, setup, {**mapping, "action": "preview"})
+    assert preview.status_code == 200
+    assert "2026-08-01T11:00:00.000Z" in preview.text  # row 3's time as CDF takes it
+    assert "SEVERE" in preview.text and "must be one of the enum values" in preview.text
+
+    started = post(editor, setup, {**mapping, "action": "dry_run"})
+    assert started.url.endswith(f"/jobs/{job.id}/")
+    assert "Rows done" in started.text
+    run_worker()
+    report = editor.get(f"{app.url}/jobs/{job.id}/", timeout=30).text
+    assert re.search(r"To create</th><td>2<", report)
+    assert re.search(r"Invalid</th><td>1<", report)
+    assert stored(demo) == {}
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30)
+    assert invalid.headers["Content-Disposition"] == 'attachment; filename="alarms-invalid.csv"'
+    lines = invalid.text.splitlines()
+    assert lines[0] == "externalId,severity,raisedAt,message,import_error"
+    assert lines[1].startswith(
+        'al-2,SEVERE,2026-08-01T12:00:00Z,bad severity,"row 2: Value for column severity'
+    )
+
+    commit_answer = post_from(editor, f"{app.url}/jobs/{job.id}/", f"{app.url}/jobs/{job.id}/commit/", {})
+    commit = Job.objects.get(dry_run_of=job)
+    assert commit_answer.url.endswith(f"/jobs/{commit.id}/")
+    run_worker()
+    commit.refresh_from_db()
+    assert commit.counts == {"created": 2, "invalid": 1}
+    report = editor.get(f"{app.url}/jobs/{commit.id}/", timeout=30).text
+    assert re.search(r"Created</th><td>2<", report)
+    assert "hx-trigger" not in report, "a finished job stops polling"
+    records = stored(demo)
+    assert alarm_props(records["al-1"])["message"] == "pump stopped"
+    assert "message" not in alarm_props(records["al-3"]), "an empty CSV cell is no value"
+
+
+def test_job_controls_need_the_csrf_token_and_the_editor_role(app, demo, editor):
+    upload(editor, app, "alarms.csv", CSV)
+    job = Job.objects.get()
+    job.status = Job.Status.RUNNING
+    job.save()
+    control = f"{app.url}/jobs/{job.id}/control/"
+    assert editor.post(control, data={"action": "cancel"}, timeout=30).status_code == 403
+    viewer = requests.Session()
+    viewer.headers.update(SIGNED_IN_AS_VIEWER)
+    assert viewer.get(f"{app.url}/jobs/{job.id}/", timeout=30).status_code == 403
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    page = editor.get(f"{app.url}/jobs/{job.id}/", timeout=30).text
+    assert 'hx-trigger="every 1s"' in page, "a running job's page polls for progress"
+    post_from(editor, f"{app.url}/jobs/{job.id}/", control, {"action": "pause"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.PAUSED
+    post_from(editor, f"{app.url}/jobs/{job.id}/", control, {"action": "cancel"})
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_imports_are_refused_when_jobs_have_no_credentials_of_their_own(app, demo, editor, settings):
+    settings.CDF_TOKEN_SOURCE = "forwarded"
+    answer = upload(editor, app, "alarms.csv", CSV)
+    assert answer.status_code == 400
+    assert "CDF_TOKEN_SOURCE=client-credentials" in answer.text
+    assert not Job.objects.exists()
+
+
+def test_the_invalid_rows_download_can_be_fixed_and_uploaded_again(app, demo, editor):
+    upload(editor, app, "alarms.csv", CSV)
+    job = Job.objects.get()
+    mapping = {"space": "plant", "id_column": "externalId", "mode": "upsert", "action": "dry_run"}
+    mapping |= {
+        "map-1": "plant.Alarm.severity",
+        "map-2": "plant.Alarm.raisedAt",
+        "map-3": "plant.Alarm.message",
+    }
+    post(editor, f"{app.url}/imports/{job.id}/", mapping)
+    run_worker()
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30).text
+    fixed = invalid.replace(",SEVERE,", ",HIGH,").encode()
+
+    answer = upload(editor, app, "alarms-invalid.csv", fixed)
+    again = Job.objects.exclude(id=job.id).get()
+    assert answer.url.endswith(f"/imports/{again.id}/")
+    assert "import_error" not in again.settings["mapping"]["columns"], "the reason column is not imported"
+    post(editor, f"{app.url}/imports/{again.id}/", {**mapping, "space": "plant"})
+    run_worker()
+    again.refresh_from_db()
+    assert again.counts == {"create": 1}
+    assert again.rows.get().external_id == "al-2"

@@ -1,0 +1,288 @@
+"""Import jobs run in the test process against the live emulator: dry run, commit, interruption and
+resume, injected partial failures, pause, cancel, and the audit entry."""
+
+import json
+from datetime import timedelta
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+
+from records import importing, jobs
+from records.models import AuditEntry, Job
+
+from .conftest import EmulatorApi
+
+STREAM = "imports"
+ALARM = {"type": "container", "space": "plant", "externalId": "Alarm"}
+
+
+@pytest.fixture
+def demo(app) -> EmulatorApi:
+    api = EmulatorApi(app.url, project="demo")
+    body = {"items": [{"externalId": STREAM, "settings": {"template": {"name": "BasicLiveData"}}}]}
+    assert api.post("/streams", body).status_code == 201
+    return api
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def alarm_line(n: int, severity: str = "HIGH", **more) -> dict:
+    return {"externalId": f"al-{n:04d}", "severity": severity, "raisedAt": "2026-08-01T12:00:00Z", **more}
+
+
+def import_job(lines, kind: str = "jsonl", mode: str = "upsert", dry_run: bool = False, **mapping) -> Job:
+    """A job over a file holding `lines` (dicts for JSON, text for CSV), mapped as auto_mapping guesses."""
+    from django.conf import settings
+
+    if kind == "csv":
+        data = lines
+    elif kind == "json":
+        data = json.dumps(lines)
+    else:
+        data = "".join(json.dumps(line) + "\n" for line in lines)
+    name = f"imports/test-{Job.objects.count()}.{kind}"
+    path = settings.MEDIA_ROOT / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data)
+    with path.open("rb") as binary:
+        columns, _ = importing.sample_columns(importing.read_rows(binary, kind))
+    containers = jobs.get_client().list_containers()
+    chosen = {**importing.auto_mapping(columns, containers), "space": "plant", **mapping}
+    user, _ = get_user_model().objects.get_or_create(username="eddie")
+    job = Job.objects.create(
+        user=user,
+        stream=STREAM,
+        kind=Job.Kind.IMPORT,
+        dry_run=dry_run,
+        file=name,
+        file_name=path.name,
+        format=kind,
+        mode=mode,
+        status=Job.Status.QUEUED,
+        settings={"columns": columns, "mapping": chosen},
+    )
+    return job
+
+
+def stored(api: EmulatorApi, stream: str = STREAM) -> dict[str, dict]:
+    """Every record of the stream by externalId, read through the change feed (duplicates would show)."""
+    records, cursor = [], None
+    while True:
+        body = {"limit": 1000, **({"cursor": cursor} if cursor else {"initializeCursor": "365d-ago"})}
+        answer = api.post(f"/streams/{stream}/records/sync", body).json()
+        records += [item for item in answer["items"] if item.get("status") != "deleted"]
+        cursor = answer["nextCursor"]
+        if not answer["hasNext"]:
+            break
+    by_id = {record["externalId"]: record for record in records}
+    assert len(by_id) == len(records), "a record was stored twice"
+    return by_id
+
+
+def alarm_props(record: dict) -> dict:
+    return record["properties"]["plant"]["Alarm"]
+
+
+def outcomes(job: Job) -> dict[int, str]:
+    return dict(job.rows.values_list("row", "outcome"))
+
+
+def seed(api: EmulatorApi, *records) -> None:
+    items = [
+        {"space": "plant", "externalId": r["externalId"], "sources": [{"source": ALARM, "properties": props}]}
+        for r in records
+        for props in [{k: v for k, v in r.items() if k != "externalId"}]
+    ]
+    assert api.post(f"/streams/{STREAM}/records", {"items": items}).status_code == 202
+
+
+def inject(app, **fault) -> None:
+    response = requests.post(f"{app.url}/emulator/_faults", json={"project": "demo", **fault}, timeout=10)
+    assert response.status_code == 201, response.text
+
+
+def test_a_dry_run_classifies_every_row_and_the_commit_does_just_that(app, demo):
+    seed(demo, alarm_line(1), alarm_line(2, message="old"))
+    lines = [
+        alarm_line(1),  # unchanged
+        alarm_line(2, message="new"),  # update
+        alarm_line(3),  # create
+        alarm_line(4, severity="HUGE"),  # invalid value
+        alarm_line(3, severity="LOW"),  # the same id twice in the file
+        {"externalId": "al-0006", "severity": "LOW"},  # a required property missing
+    ]
+    dry_run = import_job(lines, dry_run=True)
+    jobs.run(dry_run)
+    dry_run.refresh_from_db()
+    assert dry_run.status == Job.Status.SUCCEEDED
+    assert dry_run.counts == {"unchanged": 1, "update": 1, "create": 1, "invalid": 3}
+    assert list(outcomes(dry_run).values()) == [
+        "unchanged",
+        "update",
+        "create",
+        "invalid",
+        "invalid",
+        "invalid",
+    ]
+    reasons = dict(dry_run.rows.filter(outcome="invalid").values_list("row", "reason"))
+    assert "HUGE" in reasons[4]
+    assert reasons[5] == "Row 3 of the file has the same space and externalId."
+    assert "needs raisedAt" in reasons[6]
+    update = dry_run.rows.get(row=2)
+    assert update.changes == {"plant.Alarm": {"message": {"before": "old", "after": "new"}}}
+    assert set(stored(demo)) == {"al-0001", "al-0002"}, "the dry run wrote nothing"
+    assert alarm_props(stored(demo)["al-0002"])["message"] == "old"
+
+    commit = import_job(lines)
+    jobs.run(commit)
+    commit.refresh_from_db()
+    assert commit.counts == {"unchanged": 1, "updated": 1, "created": 1, "invalid": 3}
+    assert {row: outcome for row, outcome in outcomes(commit).items()} == {
+        row: {"create": "created", "update": "updated"}.get(outcome, outcome)
+        for row, outcome in outcomes(dry_run).items()
+    }
+    records = stored(demo)
+    assert set(records) == {"al-0001", "al-0002", "al-0003"}
+    assert alarm_props(records["al-0002"])["message"] == "new"
+    assert alarm_props(records["al-0003"])["severity"] == "HIGH"
+    entry = AuditEntry.objects.get(id=commit.audit_entry_id)
+    assert (entry.action, entry.username, entry.stream) == ("import", "eddie", STREAM)
+    audited = sorted(entry.records.values_list("external_id", "succeeded"))
+    assert audited == [("al-0002", True), ("al-0003", True)]
+    assert entry.records.get(external_id="al-0002").changes == update.changes
+
+
+def test_each_format_imports_the_same_records(app, demo):
+    csv_text = "externalId,severity,raisedAt,message\nal-0001,LOW,2026-08-01T12:00:00Z,from csv\n"
+    for kind, data in (
+        ("csv", csv_text),
+        ("json", [alarm_line(2, message="from json")]),
+        ("jsonl", [alarm_line(3, message="from json lines")]),
+    ):
+        job = import_job(data, kind=kind)
+        jobs.run(job)
+        job.refresh_from_db()
+        assert job.counts == {"created": 1}, (kind, job.message)
+    messages = {key: alarm_props(record)["message"] for key, record in stored(demo).items()}
+    assert messages == {"al-0001": "from csv", "al-0002": "from json", "al-0003": "from json lines"}
+
+
+def test_a_job_interrupted_after_writing_resumes_without_writing_twice(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    lines = [alarm_line(n) for n in range(1, 46)]
+    # Ingest refuses a record that exists (409): a row sent twice would fail.
+    job = import_job(lines, mode="ingest")
+
+    def crash(batch):
+        if batch == 2:
+            raise SystemExit("the worker was stopped")
+
+    with pytest.raises(SystemExit):
+        jobs.run(job, on_written=crash)
+    job.refresh_from_db()
+    assert (job.status, job.checkpoint) == (Job.Status.RUNNING, 20)
+    assert len(stored(demo)) == 30, "the third batch went out before the crash"
+
+    assert jobs.recover_lost_jobs(timedelta(0)) == [job.id]
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.counts == {"created": 45}
+    assert sorted(outcomes(job)) == list(range(1, 46))
+    assert set(stored(demo)) == {f"al-{n:04d}" for n in range(1, 46)}
+
+
+def test_the_worker_command_resumes_a_lost_job(app, demo, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 5)
+    job = import_job([alarm_line(n) for n in range(1, 13)], mode="ingest")
+    with pytest.raises(SystemExit):
+        jobs.run(job, on_written=lambda batch: batch == 1 and exit(1))
+    call_command("run_jobs", batch=True, lost_after=0, verbosity=0)
+    job.refresh_from_db()
+    assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 12})
+    assert len(stored(demo)) == 12
+
+
+def test_records_failing_with_503_are_retried_to_completion(app, demo):
+    failing = ["plant:al-0002", "plant:al-0004"]
+    inject(app, endpoint="records/upsert", status=503, failRecords=failing, count=2)
+    job = import_job([alarm_line(n) for n in range(1, 6)])
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.counts == {"created": 5}
+    assert len(stored(demo)) == 5
+
+
+def test_records_cdf_refuses_are_reported_with_the_reason_and_downloadable(app, demo):
+    inject(app, endpoint="records/upsert", status=409, failRecords=["plant:al-0002"])
+    job = import_job([alarm_line(n) for n in range(1, 4)])
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.counts == {"created": 2, "failed": 1}
+    failed = job.rows.get(outcome="failed")
+    assert (failed.row, failed.external_id) == (2, "al-0002")
+    assert failed.reason.startswith("CDF answered 409")
+    assert failed.data == alarm_line(2)
+    assert set(stored(demo)) == {"al-0001", "al-0003"}
+    entry = job.audit_entry
+    assert entry.outcome == AuditEntry.Outcome.PARTIAL
+    assert entry.records.get(external_id="al-0002").succeeded is False
+
+
+def test_cancel_stops_after_the_current_batch(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    job = import_job([alarm_line(n) for n in range(1, 31)])
+    jobs.run(job, on_written=lambda batch: jobs.cancel(job))
+    job.refresh_from_db()
+    assert (job.status, job.checkpoint, job.counts) == (Job.Status.CANCELLED, 10, {"created": 10})
+    assert len(stored(demo)) == 10
+    assert job.audit_entry.records.count() == 10
+
+
+def test_a_paused_job_resumes_where_it_stopped(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
+    jobs.run(job, on_written=lambda batch: batch == 0 and jobs.pause(job))
+    job.refresh_from_db()
+    assert (job.status, job.checkpoint) == (Job.Status.PAUSED, 10)
+    assert jobs.progress(job)["done"] == 10 and jobs.progress(job)["total"] == 25
+    assert jobs.resume(job)
+    job.refresh_from_db()
+    jobs.run(job)
+    job.refresh_from_db()
+    assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
+    assert len(stored(demo)) == 25
+
+
+def test_upsert_into_an_immutable_stream_fails_the_job_and_writes_nothing(app, demo):
+    job = import_job([alarm_line(1)])
+    job.stream = "sensor-readings"
+    job.save()
+    before = len(stored(demo, "sensor-readings"))
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "only possible on mutable streams" in job.message
+    assert len(stored(demo, "sensor-readings")) == before
+
+
+def test_an_unexpected_error_ends_the_job_as_failed_instead_of_running(app, demo, monkeypatch):
+    def broken(plan, row):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(importing, "record_of", broken)
+    job = import_job([alarm_line(1)])
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "unexpected error" in job.message
+    assert jobs.recover_lost_jobs(timedelta(0)) == []
