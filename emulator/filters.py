@@ -487,3 +487,19 @@ def _at(path: str, error: ApiError) -> ApiError:
 
 def _size(value: object) -> str:
     return f"{len(value)} items" if isinstance(value, list) else describe(value)
+
+
+def implied_external_ids(data: dict) -> set[str] | None:
+    """The externalIds a record must have to match a (valid) filter, or None when any may match: what
+    lets the emulator read only those records instead of the whole stream."""
+    [(name, body)] = data.items()
+    if name in ("equals", "in") and body.get("property") == ["externalId"]:
+        values = [body.get("value")] if name == "equals" else body.get("values")
+        return set(values) if all(isinstance(value, str) for value in values) else None
+    if name == "and":
+        narrowing = [ids for ids in map(implied_external_ids, body) if ids is not None]
+        return set.intersection(*narrowing) if narrowing else None
+    if name == "or":
+        each = [implied_external_ids(child) for child in body]
+        return None if any(ids is None for ids in each) else set().union(*each)
+    return None

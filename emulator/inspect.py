@@ -25,12 +25,15 @@ def inspect_token(request):
         if request.method != "GET":
             raise ApiError(405, f"Method {request.method} is not allowed here; use GET")
         token = bearer_token(request)
-        status, body = 200, {
-            # A stable id per token that does not reveal it.
-            "subject": "emulator-" + hashlib.sha256(token.encode()).hexdigest()[:16],
-            "projects": [{"projectUrlName": project} for project in settings.EMULATOR_PROJECTS],
-            "capabilities": capabilities_answer(token_capabilities(token)),
-        }
+        status, body = (
+            200,
+            {
+                # A stable id per token that does not reveal it.
+                "subject": "emulator-" + hashlib.sha256(token.encode()).hexdigest()[:16],
+                "projects": [{"projectUrlName": project} for project in settings.EMULATOR_PROJECTS],
+                "capabilities": capabilities_answer(token_capabilities(token)),
+            },
+        )
     except ApiError as error:
         status, body = error.code, error.body()
     response = JsonResponse(body, status=status)

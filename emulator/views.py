@@ -369,7 +369,8 @@ def filter_records(request, project, stream_id):
     limit = reads.limit(body)
     reads.target_units(body)
     typing = _include_typing(body)
-    candidates = reads.in_window(store.live_records(stream), low, high)
+    external_ids = filters.implied_external_ids(body["filter"]) if predicate else None
+    candidates = reads.in_window(store.live_records(stream, external_ids), low, high)
     if predicate:
         candidates = [r for r in candidates if predicate(r)]
     items = [reads.project(r, selection) for r in reads.first(candidates, keys, limit)]

@@ -482,3 +482,23 @@ def test_fault_injection(scada, live_server):
     requests.post(faults, json={"project": "test", "endpoint": "*", "status": 500}, timeout=10)
     requests.delete(faults, timeout=10)
     assert api.get("/streams").status_code == 200
+
+
+def test_a_filter_on_ids_finds_what_a_scan_finds_after_upserts_and_deletes(scada):
+    """A filter naming externalIds is answered from the emulator's id index (an import's lookup);
+    the same filter under an `or` with a condition that matches nothing makes it scan the stream."""
+    items = [alarm(f"a-{n}", value=n) for n in range(30)]
+    assert scada.post(records_path("alarms-live"), {"items": items}).status_code == 202
+    changed = {"items": [alarm("a-3", value=99)]}
+    assert scada.post(records_path("alarms-live", "upsert"), changed).status_code == 202
+    gone = {"items": [{"space": "scada", "externalId": "a-4"}]}
+    assert scada.post(records_path("alarms-live", "delete"), gone).status_code == 200
+    named = {"in": {"property": ["externalId"], "values": ["a-3", "a-4", "a-5", "nope"]}}
+    a7 = {"equals": {"property": ["externalId"], "value": "a-7"}}
+    narrowed = {"and": [{"equals": {"property": ["space"], "value": "scada"}}, {"or": [named, a7]}]}
+    by_index = filter_all(scada, filter=narrowed)
+    by_scan = filter_all(scada, filter={"or": [narrowed, {"not": {"matchAll": {}}}]})
+    assert sorted(record["externalId"] for record in by_index) == ["a-3", "a-5", "a-7"]
+    assert by_index == by_scan
+    a3 = next(record for record in by_index if record["externalId"] == "a-3")
+    assert a3["properties"]["scada"]["ScadaAlarm"]["value"] == 99
