@@ -43,9 +43,9 @@ MEMORY_TARGET_MB = 50
 # --- the app -------------------------------------------------------------------------------
 
 
-def app_server(workdir: Path) -> Server:
+def app_server(workdir: Path, gunicorn: bool = False) -> Server:
     """The app and its emulator on one port, the app reading CDF from that emulator (not started)."""
-    server = Server(workdir)
+    server = Server(workdir, gunicorn=gunicorn)
     server.env.update(
         {
             # Sign-in as in production. DEBUG stays on (Server's default), so that static files need

@@ -85,6 +85,8 @@ class Record(models.Model):
         ]
         indexes = [
             models.Index(fields=["stream", "last_updated_time"], name="record_time"),
+            # Filters naming records by id (an import's lookups) read just those rows.
+            models.Index(fields=["stream", "external_id"], name="record_external_id"),
             models.Index(fields=["stream", "content_hash"], name="record_content"),
         ]
 

@@ -1,7 +1,7 @@
 """The app's own state: saved views of the record browser, and the audit log of every write."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 
@@ -164,3 +164,26 @@ class JobRow(models.Model):
 
     def __str__(self):
         return f"row {self.row}: {self.outcome}"
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert many rows of `model` as plain tuples (values in the order of `fields`) in one
+    executemany: what bulk_create does, without building a model instance and compiling SQL for every
+    row, which costs more than the insert itself for the hundred thousand rows of an import."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    columns = [model._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column.column) for column in columns)
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+    # JSON values are adapted as the field does it (JSON text, or the driver's JSON type).
+    json_at = [index for index, column in enumerate(columns) if isinstance(column, models.JSONField)]
+    prepared = []
+    for row in rows:
+        values = list(row)
+        for index in json_at:
+            values[index] = columns[index].get_db_prep_save(values[index], connection)
+        prepared.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)
