@@ -119,6 +119,32 @@ def app(live_server, transactional_db, settings):
 
 
 @pytest.fixture
+def editor(app) -> requests.Session:
+    """A browser-like session of a signed-in editor."""
+    session = requests.Session()
+    session.headers.update(SIGNED_IN_AS_EDITOR)
+    return session
+
+
+IMPORTS_STREAM = "imports"
+
+
+@pytest.fixture
+def demo(app) -> EmulatorApi:
+    """The demo project with an empty mutable stream to import into."""
+    api = EmulatorApi(app.url, project="demo")
+    body = {"items": [{"externalId": IMPORTS_STREAM, "settings": {"template": {"name": "BasicLiveData"}}}]}
+    assert api.post("/streams", body).status_code == 201
+    return api
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files and job files of each test in a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
 def steward(app) -> requests.Session:
     """A browser-like session of a signed-in viewer."""
     session = requests.Session()

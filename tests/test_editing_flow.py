@@ -12,7 +12,7 @@ import requests
 from records.cdf import clear_schema_cache
 from records.models import AuditEntry, AuditRecord
 
-from .conftest import SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER
+from .conftest import SIGNED_IN_AS_VIEWER
 from .forms import form_fields, post_form
 
 RECORDS = "/emulator/api/v1/projects/demo/streams/{}/records/filter"
@@ -23,11 +23,6 @@ def signed_in(headers: dict) -> requests.Session:
     session = requests.Session()
     session.headers.update(headers)
     return session
-
-
-@pytest.fixture
-def editor(app) -> requests.Session:
-    return signed_in(SIGNED_IN_AS_EDITOR)
 
 
 def cdf_records(app, stream: str, external_id: str) -> list[dict]:

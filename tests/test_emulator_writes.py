@@ -319,4 +319,3 @@ def test_duplicate_ids_in_first_seen_order_and_the_odd_422_format():
 
 def test_no_duplicates():
     assert duplicate_ids([{"space": "s", "externalId": "a"}, {"space": "t", "externalId": "a"}]) == []
-

@@ -12,7 +12,7 @@ from records import jobs
 from records.models import Job
 
 from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi
-from .test_import_views import demo, editor, media, upload  # noqa: F401 (fixtures)
+from .test_import_views import upload
 from .test_jobs import STREAM, stored
 
 # Every equipment record (the demo backdates them up to 40 days), all Equipment properties as columns.
@@ -56,7 +56,7 @@ def test_an_export_of_a_bad_view_says_what_is_wrong(app, steward):
 
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
-def test_an_export_imports_back_with_every_value_unchanged(app, demo, editor, steward, kind):  # noqa: F811
+def test_an_export_imports_back_with_every_value_unchanged(app, demo, editor, steward, kind):
     exported = export(steward, app, kind)
     assert exported.status_code == 200
     # Into another stream: the import must recreate every value the export wrote.

@@ -9,28 +9,8 @@ from django.core.management import call_command
 
 from records.models import Job
 
-from .conftest import SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER, EmulatorApi
+from .conftest import SIGNED_IN_AS_VIEWER
 from .test_jobs import STREAM, alarm_props, stored
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def demo(app) -> EmulatorApi:
-    api = EmulatorApi(app.url, project="demo")
-    body = {"items": [{"externalId": STREAM, "settings": {"template": {"name": "BasicLiveData"}}}]}
-    assert api.post("/streams", body).status_code == 201
-    return api
-
-
-@pytest.fixture
-def editor(app) -> requests.Session:
-    session = requests.Session()
-    session.headers.update(SIGNED_IN_AS_EDITOR)
-    return session
 
 
 def csrf(session: requests.Session, url: str) -> str:

@@ -11,23 +11,10 @@ from django.contrib.auth import get_user_model
 from records import importing, jobs
 from records.models import AuditEntry, Job
 
-from .conftest import EmulatorApi
+from .conftest import IMPORTS_STREAM, EmulatorApi
 
-STREAM = "imports"
+STREAM = IMPORTS_STREAM
 ALARM = {"type": "container", "space": "plant", "externalId": "Alarm"}
-
-
-@pytest.fixture
-def demo(app) -> EmulatorApi:
-    api = EmulatorApi(app.url, project="demo")
-    body = {"items": [{"externalId": STREAM, "settings": {"template": {"name": "BasicLiveData"}}}]}
-    assert api.post("/streams", body).status_code == 201
-    return api
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def alarm_line(n: int, severity: str = "HIGH", **more) -> dict:

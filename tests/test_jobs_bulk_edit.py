@@ -10,7 +10,7 @@ from records import jobs
 from records.models import AuditEntry, Job
 
 from .conftest import SIGNED_IN_AS_VIEWER
-from .test_import_views import demo, editor, media, post, post_from  # noqa: F401 (fixtures)
+from .test_import_views import post, post_from
 from .test_jobs import STREAM, alarm_line, alarm_props, seed, stored
 
 VIEW = "mode=sync&source=plant.Alarm&start=1d&size=50"
@@ -28,7 +28,7 @@ def edit(session, app, data: dict, view: str = VIEW) -> requests.Response:
     return post(session, url, {"query": view, **data})
 
 
-def test_setting_a_property_on_every_record_of_the_view(app, demo, editor):  # noqa: F811
+def test_setting_a_property_on_every_record_of_the_view(app, demo, editor):
     seed(demo, alarm_line(1, message="old"), alarm_line(2), alarm_line(3, message="done"))
     answer = edit(editor, app, {"property": "plant.Alarm.message", "value": "done"})
     assert answer.status_code == 200, answer.text
@@ -56,7 +56,7 @@ def test_setting_a_property_on_every_record_of_the_view(app, demo, editor):  # n
     assert AuditEntry.objects.get(id=commit.audit_entry_id).action == "bulk_edit"
 
 
-def test_clearing_a_property_and_what_cannot_be_cleared(app, demo, editor):  # noqa: F811
+def test_clearing_a_property_and_what_cannot_be_cleared(app, demo, editor):
     seed(demo, alarm_line(1, message="old"), alarm_line(2))
     edit(editor, app, {"property": "plant.Alarm.message", "clear": "on"})
     job = run_queued()
@@ -69,7 +69,7 @@ def test_clearing_a_property_and_what_cannot_be_cleared(app, demo, editor):  # n
     assert job.rows.first().reason == "severity is required in plant.Alarm: it cannot be cleared."
 
 
-def test_a_value_of_the_wrong_type_is_explained_next_to_the_field_and_kept(app, demo, editor):  # noqa: F811
+def test_a_value_of_the_wrong_type_is_explained_next_to_the_field_and_kept(app, demo, editor):
     seed(demo, alarm_line(1))
     answer = edit(editor, app, {"property": "plant.Alarm.severity", "value": "SEVERE"})
     assert answer.status_code == 400
@@ -81,13 +81,13 @@ def test_a_value_of_the_wrong_type_is_explained_next_to_the_field_and_kept(app, 
 
 
 @pytest.mark.parametrize("view", ["mode=sync&source=plant.Nope"])
-def test_a_view_that_cannot_be_read_is_refused(app, demo, editor, view):  # noqa: F811
+def test_a_view_that_cannot_be_read_is_refused(app, demo, editor, view):
     answer = editor.get(f"{app.url}/streams/{STREAM}/bulk-edit/?{view}", timeout=30)
     assert answer.status_code == 400
     assert "Unknown record container plant.Nope" in answer.text
 
 
-def test_viewers_and_immutable_streams_are_refused(app, demo, editor):  # noqa: F811
+def test_viewers_and_immutable_streams_are_refused(app, demo, editor):
     viewer = requests.Session()
     viewer.headers.update(SIGNED_IN_AS_VIEWER)
     assert viewer.get(f"{app.url}/streams/{STREAM}/bulk-edit/?{VIEW}", timeout=30).status_code == 403
