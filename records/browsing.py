@@ -14,6 +14,7 @@ Ids never contain a dot (records-api.md §1.5), so dotted names are unambiguous.
 import json
 import re
 from dataclasses import dataclass, field
+from itertools import batched
 
 from django.http import QueryDict
 
@@ -644,3 +645,20 @@ def _type_label(prop_type: dict | None) -> str:
     if not prop_type:
         return ""
     return f"{prop_type['type']}[]" if prop_type.get("list") else prop_type["type"]
+
+
+def with_selection(params, records: list[tuple[str, str]]) -> QueryDict:
+    """A view's query string narrowed to some of its records ((space, externalId) pairs): its filter,
+    and those ids (in filters of at most 100 values, the API's limit)."""
+    by_space: dict[str, list[str]] = {}
+    for space, external_id in records:
+        by_space.setdefault(space, []).append(external_id)
+    chosen = []
+    for space, ids in by_space.items():
+        named = [{"in": {"property": ["externalId"], "values": list(part)}} for part in batched(ids, 100)]
+        chosen.append({"and": [{"equals": {"property": ["space"], "value": space}}, {"or": named}]})
+    selection = {"or": chosen}
+    query = params.copy()
+    current = params.get("filter")
+    query["filter"] = json.dumps({"and": [json.loads(current), selection]} if current else selection)
+    return query

@@ -94,3 +94,26 @@ def test_viewers_and_immutable_streams_are_refused(app, demo, editor):
     answer = editor.get(f"{app.url}/streams/sensor-readings/bulk-edit/?{VIEW}", timeout=30)
     assert answer.status_code == 400
     assert "immutable stream cannot be changed" in answer.text
+
+
+def test_bulk_editing_the_rows_ticked_in_the_record_browser(app, demo, editor):
+    seed(demo, alarm_line(1, message="a"), alarm_line(2, message="b"), alarm_line(3, message="c"))
+    browser_url = f"{app.url}/streams/{STREAM}/?{VIEW}"
+    page = editor.get(browser_url, timeout=30).text
+    assert "Bulk edit selected…" in page
+    picked = post_from(
+        editor,
+        browser_url,
+        f"{app.url}/streams/{STREAM}/bulk-edit/",
+        {"select": "1", "query": VIEW, "record": ["plant:al-0001", "plant:al-0003"]},
+    )
+    assert picked.status_code == 200
+    assert "externalId is one of &#x27;al-0001&#x27;, &#x27;al-0003&#x27;" in picked.text
+    view = re.search(r'name="query" value="([^"]+)"', picked.text).group(1).replace("&amp;", "&")
+    edit(editor, app, {"property": "plant.Alarm.message", "value": "fixed"}, view=view)
+    dry_run = run_queued()
+    assert (dry_run.total, dry_run.counts) == (2, {"update": 2})
+    post_from(editor, f"{app.url}/jobs/{dry_run.id}/", f"{app.url}/jobs/{dry_run.id}/commit/", {})
+    run_queued()
+    messages = {key: alarm_props(record)["message"] for key, record in stored(demo).items()}
+    assert messages == {"al-0001": "fixed", "al-0002": "b", "al-0003": "fixed"}
