@@ -466,3 +466,16 @@ def bulk_edit(request, stream_id):
     )
     jobs.enqueue(job)
     return redirect("job", job_id=job.id)
+
+
+JOBS_LISTED = 100
+
+
+def job_list(request):
+    """The latest jobs the user may see, newest first: every job for editors, their own exports for
+    viewers (as on a job's own page)."""
+    visible = Job.objects.select_related("user")
+    if not has_role(request, "editor"):
+        visible = visible.filter(kind=Job.Kind.EXPORT, user=request.user)
+    context = {"nav": "jobs", "jobs": visible[:JOBS_LISTED], "limit": JOBS_LISTED}
+    return _render(request, "records/jobs.html", context)

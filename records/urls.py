@@ -36,6 +36,7 @@ urlpatterns = [
     path("streams/<str:stream_id>/export/", bulk.export, name="export"),
     path("streams/<str:stream_id>/bulk-edit/", bulk.bulk_edit, name="bulk-edit"),
     path("imports/<int:job_id>/", bulk.import_setup, name="import-setup"),
+    path("jobs/", bulk.job_list, name="jobs"),
     path("jobs/<int:job_id>/", bulk.job_page, name="job"),
     path("jobs/<int:job_id>/control/", bulk.job_control, name="job-control"),
     path("jobs/<int:job_id>/commit/", bulk.job_commit, name="job-commit"),

@@ -203,3 +203,20 @@ def test_the_invalid_rows_download_can_be_fixed_and_uploaded_again(app, demo, ed
     again.refresh_from_db()
     assert again.counts == {"create": 1}
     assert again.rows.get().external_id == "al-2"
+
+
+def test_the_jobs_page_lists_what_each_role_may_see(app, editor):
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    vera, eddie = users.create(username="vera"), users.create(username="eddie")
+    Job.objects.create(user=eddie, stream=STREAM, kind=Job.Kind.IMPORT, file_name="fixes.csv", total=7,
+                       status=Job.Status.SUCCEEDED, checkpoint=7, dry_run=False)  # fmt: skip
+    export = Job.objects.create(user=vera, stream=STREAM, kind=Job.Kind.EXPORT, file_name="view.csv",
+                                status=Job.Status.RUNNING)  # fmt: skip
+    listed = editor.get(f"{app.url}/jobs/", timeout=30).text
+    assert "fixes.csv" in listed and "7 of 7" in listed and "view.csv" in listed
+    viewer = requests.Session()
+    viewer.headers.update(SIGNED_IN_AS_VIEWER)
+    own = viewer.get(f"{app.url}/jobs/", timeout=30).text
+    assert f'href="/jobs/{export.id}/"' in own and "fixes.csv" not in own

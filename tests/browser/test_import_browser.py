@@ -157,6 +157,9 @@ def test_accessibility_of_the_import_pages(new_page, app, imports_stream, worker
     page.get_by_role("button", name="Start the dry run").click()
     watch_progress(page, "Succeeded")
     assert serious_accessibility_violations(page) == []
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("link", name=re.compile(r"^Import \d+"))).to_be_visible()
+    assert serious_accessibility_violations(page) == []
 
 
 def test_export_links_follow_the_view_as_it_changes(page):
