@@ -33,7 +33,7 @@ def now_ms() -> int:
 
 def browse(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "streams_url": reverse("home")}
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         status = 404 if context.get("missing") else 200
         return _render(request, "records/browser.html", context, status=status)
@@ -99,37 +99,30 @@ def browse(request, stream_id):
 def _edit_filter(request, context: dict, state: browsing.BrowserState, params):
     """One of the builder's buttons: the builder redrawn after the edit, nothing sent to CDF. Problems
     of the conditions wait until the user asks for the records; a change that cannot be made is said."""
-    extra = {}
     if state.errors.get("filter") == browsing.FILTER_NEEDS_FIXING:
         del state.errors["filter"]
     state.filter_errors = {}
-    action = params["action"]
+    action, json_text = params["action"], params.get("filter_json", "")
+    problem = ""
     try:
         if action == "json":
-            extra["json_text"] = params.get("filter_json", "")
-            state.tree = _filter_of_json(extra["json_text"], state.containers)
-            del extra["json_text"]
+            state.tree = query.from_text(json_text, state.containers, "This")
         else:
             state.tree = builder.apply(state.tree, action)
     except query.FilterError as error:
-        extra["json_error" if action == "json" else "builder_error"] = str(error)
+        problem = str(error)
+    if action != "json":
+        extra = {"builder_error": problem}
+    elif problem:
+        extra = {"json_error": problem, "json_text": json_text}  # kept as typed, to be fixed
+    else:
+        extra = {}
     context.update(_builder_context(state, **extra))
     if request.htmx:
         response = _render(request, "records/builder.html", context)
         return _retarget(response, "#builder")
     context["pending"] = "The filter changed: choose Show records to see the records it finds."
     return _render(request, "records/browser.html", context)
-
-
-def _filter_of_json(text: str, containers: list[dict]) -> query.Node:
-    """The tree of the JSON view's text; FilterError saying what is wrong with it."""
-    if not text.strip():
-        return query.EMPTY
-    try:
-        data = json.loads(text, parse_constant=query.reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise query.FilterError(f"This is not valid JSON: {error}.") from None
-    return query.from_filter(data, containers)
 
 
 def _builder_context(state: browsing.BrowserState, json_text=None, json_error="", builder_error="") -> dict:
@@ -174,7 +167,7 @@ def _render(request, template, context, status=200):
     return response
 
 
-def _load_stream(request, stream_id: str, context: dict):
+def load_stream(request, stream_id: str, context: dict):
     """(stream, record containers), or (None, None) with the problem in the context."""
     if not browsing.STREAM_ID_RE.match(stream_id):
         context["missing"] = (
@@ -392,7 +385,7 @@ def record_detail(request, stream_id, space, external_id):
         "back_url": back or reverse("home"),
         "streams_url": reverse("home"),
     }
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is not None:
         context["stream"] = stream
         client = cdf_client(request)

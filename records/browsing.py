@@ -14,7 +14,6 @@ Ids never contain a dot (records-api.md §1.5), so dotted names are unambiguous.
 import json
 import re
 from dataclasses import dataclass, field
-from itertools import batched
 
 from django.http import QueryDict
 
@@ -649,16 +648,12 @@ def _type_label(prop_type: dict | None) -> str:
 
 def with_selection(params, records: list[tuple[str, str]]) -> QueryDict:
     """A view's query string narrowed to some of its records ((space, externalId) pairs): its filter,
-    and those ids (in filters of at most 100 values, the API's limit)."""
+    and those ids."""
     by_space: dict[str, list[str]] = {}
     for space, external_id in records:
         by_space.setdefault(space, []).append(external_id)
-    chosen = []
-    for space, ids in by_space.items():
-        named = [{"in": {"property": ["externalId"], "values": list(part)}} for part in batched(ids, 100)]
-        chosen.append({"and": [{"equals": {"property": ["space"], "value": space}}, {"or": named}]})
-    selection = {"or": chosen}
-    query = params.copy()
+    selection = {"or": [query.ids_filter(space, ids) for space, ids in by_space.items()]}
+    narrowed = params.copy()
     current = params.get("filter")
-    query["filter"] = json.dumps({"and": [json.loads(current), selection]} if current else selection)
-    return query
+    narrowed["filter"] = json.dumps({"and": [json.loads(current), selection]} if current else selection)
+    return narrowed

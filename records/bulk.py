@@ -20,7 +20,7 @@ from cdftypes.values import InvalidValue
 
 from . import browsing, editing, exporting, importing, jobs, query, schema
 from .auth import cdf_client, has_role, refuse, role_required
-from .browser import _load_stream
+from .browser import load_stream
 from .cdf import CdfError
 from .models import Job
 from .presentation import error_context
@@ -54,7 +54,7 @@ def import_upload(request, stream_id):
         return _render(
             request, "records/import.html", context, status=400 if request.method == "POST" else 200
         )
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         return _render(request, "records/import.html", context, status=404 if context.get("missing") else 200)
     context["max_mb"] = settings.IMPORT_MAX_MEGABYTES
@@ -133,7 +133,7 @@ def import_setup(request, job_id):
     if job.status != Job.Status.DRAFT:
         return redirect("job", job_id=job.id)
     context = {"nav": "streams", "stream_id": job.stream, "job": job}
-    stream, containers = _load_stream(request, job.stream, context)
+    stream, containers = load_stream(request, job.stream, context)
     if stream is None:
         return _render(request, "records/import_setup.html", context)
     columns = job.settings["columns"]
@@ -324,7 +324,7 @@ def export(request, stream_id):
     or JSON Lines; values written so that an import reads them back equal."""
     kind = request.GET.get("format", "csv")
     context = {"nav": "streams", "stream_id": stream_id}
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         status = 404 if context.get("missing") else 502
         return _render(request, "records/export_error.html", context, status=status)
@@ -400,7 +400,7 @@ def bulk_edit(request, stream_id):
     job shows the changes, its commit applies them."""
     context = {"nav": "streams", "stream_id": stream_id}
     refused = jobs.cannot_run()
-    stream, containers = (None, None) if refused else _load_stream(request, stream_id, context)
+    stream, containers = (None, None) if refused else load_stream(request, stream_id, context)
     if stream is not None and stream["type"] == "Immutable":
         refused = "Records of an immutable stream cannot be changed, so they cannot be edited in bulk."
     if refused or stream is None:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import browsing, editing
 from .audit import record_write
 from .auth import cdf_client, refuse, role_required
-from .browser import _load_stream, now_ms
+from .browser import load_stream, now_ms
 from .cdf import CdfError, as_curl
 from .models import AuditEntry
 from .presentation import error_context, iso_time
@@ -83,7 +83,7 @@ def edit_record(request, stream_id, space, external_id):
         "action_url": request.path,
         "editing": True,
     }
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         return render(request, "records/edit.html", context, status=404 if context.get("missing") else 502)
     if stream["type"] != "Mutable":
@@ -119,7 +119,7 @@ def edit_record(request, stream_id, space, external_id):
 @require_http_methods(["GET", "POST"])
 def new_record(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "action_url": request.path, "editing": False}
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         return render(request, "records/edit.html", context, status=404 if context.get("missing") else 502)
     context.update(immutable=stream["type"] != "Mutable", browser_url=reverse("browser", args=[stream_id]))
@@ -391,7 +391,7 @@ def delete_records(request, stream_id):
     """Delete the records named `record` (space:externalId, repeated): first a confirmation naming
     them, then the delete, each record's outcome, and a retry of the failed ones."""
     context = {"nav": "streams", "stream_id": stream_id, "browser_url": reverse("browser", args=[stream_id])}
-    stream, containers = _load_stream(request, stream_id, context)
+    stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         return render(request, "records/delete.html", context, status=404 if context.get("missing") else 502)
     if stream["type"] != "Mutable":

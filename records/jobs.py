@@ -31,11 +31,11 @@ from . import audit, browsing, exporting, importing
 from .browsing import container_ref, max_window_ms
 from .cdf import CdfClient, CdfError, get_client
 from .models import Job, JobRow, insert_rows
+from .query import ids_filter
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 8000  # rows per step: 8 write requests of 1000, 4 at a time
-IN_VALUES = 100  # values per `in` filter (records-api.md §8.1)
 # Ids per lookup: ten `in` filters under an `or`; on an immutable stream an id may match several
 # records, so fewer, to stay within the 1000 items of an answer.
 LOOKUP_IDS = {"Mutable": 1000, "Immutable": 100}
@@ -544,15 +544,8 @@ def lookup(client: CdfClient, stream: dict, records: Iterable[dict]) -> dict[tup
         by_space.setdefault(record["space"], []).append(record["externalId"])
     queries = []
     for space, ids in by_space.items():
-        for group in itertools.batched(dict.fromkeys(ids), LOOKUP_IDS.get(stream["type"], IN_VALUES)):
-            ids_in = [
-                {"in": {"property": ["externalId"], "values": list(values)}}
-                for values in itertools.batched(group, IN_VALUES)
-            ]
-            query = {
-                "filter": {"and": [{"equals": {"property": ["space"], "value": space}}, {"or": ids_in}]},
-                "limit": 1000,
-            }
+        for group in itertools.batched(dict.fromkeys(ids), LOOKUP_IDS[stream["type"]]):
+            query = {"filter": ids_filter(space, list(group)), "limit": 1000}
             width = max_window_ms(stream)
             if width:
                 now = int(time.time() * 1000)

@@ -21,6 +21,7 @@ second child of the third child of the first child. A `not` has no path of its o
 import json
 import re
 from dataclasses import dataclass, field, replace
+from itertools import batched
 
 from cdftypes.values import (
     NUMERIC_TYPES,
@@ -333,6 +334,14 @@ def _typed(value):
     return value.text if isinstance(value, Unparsed) else value
 
 
+def ids_filter(space: str, external_ids: list[str]) -> dict:
+    """The filter of the records of one space with these externalIds, in `in` filters of at most
+    MAX_VALUES values each (the API's limit)."""
+    parts = batched(external_ids, MAX_VALUES)
+    named = [{"in": {"property": ["externalId"], "values": list(part)}} for part in parts]
+    return {"and": [{"equals": {"property": ["space"], "value": space}}, {"or": named}]}
+
+
 # --- the URL --------------------------------------------------------------------------------
 
 
@@ -345,20 +354,26 @@ def to_param(node: Node) -> str:
 def from_param(text: str, containers: list[dict]) -> Node:
     """The tree of a `filter` query parameter; FilterError (a ValueError) when it is malformed or
     too large."""
-    if not text:
-        return EMPTY
     if len(text) > MAX_PARAM_CHARS:
         raise FilterError(
             f"The filter parameter is {len(text)} characters long; at most {MAX_PARAM_CHARS} are accepted."
         )
+    return from_text(text, containers, "The filter parameter")
+
+
+def from_text(text: str, containers: list[dict], name: str) -> Node:
+    """The tree of a filter written as JSON text (blank: no filter); FilterError saying what is wrong,
+    with `name` naming the text in the message."""
+    if not text.strip():
+        return EMPTY
     try:
-        data = json.loads(text, parse_constant=reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
-        raise FilterError(f"The filter parameter is not valid JSON: {error}") from None
+        raise FilterError(f"{name} is not valid JSON: {error}") from None
     return from_filter(data, containers)
 
 
-def reject_constant(name: str):
+def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 

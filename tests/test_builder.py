@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from records import builder, query
-from records.browser import _filter_of_json
 from records.query import MISSING, Clause, FilterError, Group, Raw, Unparsed
 from tests.filter_trees import CONTAINERS, filters
 
@@ -98,7 +97,7 @@ def test_every_filter_survives_the_builder_its_form_its_json_view_and_the_url(da
     from_form = builder.read_form(form, CONTAINERS)
     assert from_form == tree
     assert exact(query.to_filter(from_form)) == exact(data)
-    assert _filter_of_json(form["filter_json"], CONTAINERS) == tree
+    assert query.from_text(form["filter_json"], CONTAINERS, "This") == tree
     assert query.from_param(query.to_param(from_form), CONTAINERS) == tree
 
 
@@ -265,13 +264,13 @@ def test_deeply_nested_tampered_fields_stop_at_the_depth_limit():
 )
 def test_the_json_view_names_what_is_wrong(text, message):
     with pytest.raises(FilterError, match=message):
-        _filter_of_json(text, CONTAINERS)
+        query.from_text(text, CONTAINERS, "This")
 
 
 @given(st.text(max_size=40))
 def test_any_text_in_the_json_view_gives_a_tree_or_a_message(text):
     try:
-        _filter_of_json(text, CONTAINERS)
+        query.from_text(text, CONTAINERS, "This")
     except FilterError as error:
         assert str(error)
 
