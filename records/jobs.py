@@ -5,8 +5,9 @@ A job reads its rows in batches. Each batch is classified against the live recor
 update / unchanged / invalid); a commit then writes the creates and updates through the service
 module (chunks of <= 1000 records and 10 MB, written in parallel, failed records retried) and saves
 the outcome of every row together with the checkpoint in one transaction. A job stopped anywhere
-(pause, cancel, a lost worker) starts again at its checkpoint: a batch whose writes went out before
-the stop is classified again, its written rows now read as unchanged and are not sent twice.
+(pause, cancel, a lost worker) starts again at its checkpoint: the batches whose writes went out
+before the stop are classified again, their written rows now read as unchanged and are not sent
+twice.
 """
 
 import functools
@@ -36,6 +37,7 @@ from .query import ids_filter
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 8000  # rows per step: 8 write requests of 1000, 4 at a time
+FIRST_BATCH_ROWS = 1000
 # Ids per lookup: ten `in` filters under an `or`; on an immutable stream an id may match several
 # records, so fewer, to stay within the 1000 items of an answer.
 LOOKUP_IDS = {"Mutable": 1000, "Immutable": 100}
@@ -209,9 +211,12 @@ def _set_status(job: Job, allowed, status: str) -> bool:
     return bool(changed)
 
 
-def _check_stop(job: Job) -> None:
-    """Stop between batches when the user paused or cancelled the job."""
+def _check_stop(job: Job, settle: Callable[[], None] = lambda: None) -> None:
+    """Stop between batches when the user paused or cancelled the job, once `settle()` has saved what
+    is under way."""
     status = Job.objects.values_list("status", flat=True).get(id=job.id)
+    if status in (Job.Status.PAUSED, Job.Status.CANCELLED):
+        settle()
     if status == Job.Status.PAUSED:
         raise Stopped
     if status == Job.Status.CANCELLED:
@@ -255,28 +260,53 @@ def run_import(job: Job, client: CdfClient, on_written=None) -> None:
 
 
 def run_batches(job: Job, client: CdfClient, prepare_batch, on_written=None) -> None:
-    """The rows of the job's file after its checkpoint, batch by batch: `prepare_batch(rows)` checks
-    and classifies them, then the writer thread writes and saves them."""
+    """The rows of the job's file after its checkpoint, batch by batch, in two stages that run at once
+    so that CDF is kept busy: while the writer thread writes a batch, this thread saves the outcomes of
+    the one before, then reads, checks and classifies the next (`prepare_batch(rows)`)."""
     rows = (row for row in open_rows(job) if row.number > job.checkpoint)
-    # A batch is written (and its outcomes saved) by the writer thread while the next one is read,
-    # checked and looked up here: one batch in flight at a time, saved in order.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"job-{job.id}")
+    planned = Planned(resumed=job.inflight.get("planned", {}))
     clock = {"last": time.monotonic()}
-    pending = None
+    unsaved = None  # the batch being written: (its write, its prepared rows, its last row)
+
+    def save_written():
+        nonlocal unsaved
+        if unsaved:
+            (written, prepared, last_row), unsaved = unsaved, None
+            written.result()
+            save_batch(job, prepared, last_row, clock)
+
     try:
-        for number, batch in enumerate(itertools.batched(rows, BATCH_ROWS)):
+        for number, batch in enumerate(batches(rows)):
             prepared = prepare_batch(batch)
-            if pending:
-                pending.result()
-            _check_stop(job)
-            written = functools.partial(on_written, number) if on_written else None
-            pending = writer.submit(
-                _in_thread, finish_batch, job, client, prepared, batch[-1].number, written, clock
-            )
-        if pending:
-            pending.result()
+            if unsaved:
+                unsaved[0].result()
+            _check_stop(job, save_written)
+            if not job.dry_run:
+                plan_writes(job, planned, prepared)
+            hook = functools.partial(on_written, number) if on_written else None
+            written = writer.submit(_in_thread, write_batch, job, client, prepared, hook)
+            save_written()
+            unsaved = (written, prepared, batch[-1].number)
+        save_written()
     finally:
-        writer.shutdown(wait=True, cancel_futures=True)
+        writer.shutdown()
+        # What went out is accounted for even when this thread stopped on an error.
+        if unsaved and unsaved[0].exception() is None:
+            save_written()
+    if job.inflight:
+        job.inflight = {}
+        job.save(update_fields=["inflight"])
+
+
+def batches(rows: Iterable[importing.Row]) -> Iterator[tuple[importing.Row, ...]]:
+    """The rows in batches of FIRST_BATCH_ROWS, then twice as many each time up to BATCH_ROWS: a small
+    first batch starts the writes soon."""
+    rows = iter(rows)
+    size = FIRST_BATCH_ROWS
+    while batch := tuple(itertools.islice(rows, min(size, BATCH_ROWS))):
+        yield batch
+        size *= 2
 
 
 # --- bulk edit -------------------------------------------------------------------------------------
@@ -450,12 +480,9 @@ def prepare(job, client, stream, plan, batch, seen) -> tuple[dict[int, RowResult
     return outcomes, to_write
 
 
-def finish_batch(job, client, prepared, last_row: int, on_written, clock: dict) -> None:
-    """Write a prepared batch (a commit), then save every row's outcome and the checkpoint at once."""
-    outcomes, to_write = prepared
-    if not job.dry_run:
-        _resumed_rows(job, outcomes)
-        _write(job, client, to_write, on_written)
+def save_batch(job, prepared, last_row: int, clock: dict) -> None:
+    """Save every row's outcome of a batch (written, for a commit) and the checkpoint at once."""
+    outcomes, _ = prepared
     now = time.monotonic()
     with transaction.atomic():
         insert_rows(
@@ -482,10 +509,9 @@ def finish_batch(job, client, prepared, last_row: int, on_written, clock: dict) 
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
         job.counts = counts
         job.checkpoint = last_row
-        job.inflight = {}
         job.heartbeat = timezone.now()
         job.seconds += now - clock["last"]
-        job.save(update_fields=["counts", "checkpoint", "inflight", "heartbeat", "seconds"])
+        job.save(update_fields=["counts", "checkpoint", "heartbeat", "seconds"])
     clock["last"] = now
     # With DEBUG on, Django keeps every query it ran; a job runs many large ones.
     reset_queries()
@@ -507,21 +533,37 @@ def _row(row, outcome, reason="", changes=None, space="", external_id="", keep=F
     )
 
 
-def _resumed_rows(job: Job, outcomes: dict[int, RowResult]) -> None:
-    """Rows of the batch the job was writing when it stopped: those now unchanged were written then."""
-    planned = job.inflight.get("planned", {})
+@dataclass
+class Planned:
+    """The rows a job planned to write, by row number ("create" or "update"): `resumed`, as a stopped
+    run left them, and `previous`, of the batch before (written, perhaps not saved yet)."""
+
+    resumed: dict[str, str]
+    previous: dict[str, str] = field(default_factory=dict)
+
+
+def plan_writes(job: Job, planned: Planned, prepared) -> None:
+    """Before a batch goes out, `inflight` names the rows it writes and those of every batch whose
+    outcomes are not saved yet: a run stopped before they are then tells these rows, now unchanged,
+    as written. Rows a stopped run planned and that are now unchanged were written by it."""
+    outcomes, to_write = prepared
     for number, outcome in outcomes.items():
-        kind = planned.get(str(number))
+        kind = planned.resumed.get(str(number))
         if kind and outcome.outcome == "unchanged":
             outcome.outcome = WRITTEN[kind]
             outcome.reason = "Written before the job was interrupted."
+    batch = {str(row.number): outcome.outcome for row, _, outcome in to_write}
+    if batch:
+        job.inflight = {"planned": {**planned.resumed, **planned.previous, **batch}}
+        job.save(update_fields=["inflight"])
+    planned.previous = batch
 
 
-def _write(job: Job, client: CdfClient, to_write: list, on_written) -> None:
-    if not to_write:
+def write_batch(job: Job, client: CdfClient, prepared, on_written) -> None:
+    """Write the creates and updates of a prepared batch (a commit); CDF's answer sets each outcome."""
+    _, to_write = prepared
+    if job.dry_run or not to_write:
         return
-    job.inflight = {"planned": {str(row.number): outcome.outcome for row, _, outcome in to_write}}
-    job.save(update_fields=["inflight"])
     items = [record for _, record, _ in to_write]
     write = client.upsert_records if job.mode == "upsert" else client.ingest_records
     result = write(job.stream, items)

@@ -185,6 +185,45 @@ def test_a_job_interrupted_after_writing_resumes_without_writing_twice(app, demo
     assert set(stored(demo)) == {f"al-{n:04d}" for n in range(1, 46)}
 
 
+def test_batches_start_small_and_double_up_to_the_batch_size(monkeypatch):
+    monkeypatch.setattr(jobs, "FIRST_BATCH_ROWS", 2)
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 8)
+    assert [len(batch) for batch in jobs.batches(range(25))] == [2, 4, 8, 8, 3]
+    assert [n for batch in jobs.batches(range(25)) for n in batch] == list(range(25))
+
+
+def test_a_job_stopped_while_saving_one_batch_and_writing_the_next_accounts_for_both(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    lines = [alarm_line(n) for n in range(1, 46)]
+    job = import_job(lines, mode="ingest")
+    save_batch = jobs.save_batch
+    saves = []
+
+    def stop_at_the_second_save(*args):
+        saves.append(args)
+        if len(saves) == 2:
+            raise SystemExit("the worker was stopped")
+        save_batch(*args)
+
+    monkeypatch.setattr(jobs, "save_batch", stop_at_the_second_save)
+    with pytest.raises(SystemExit):
+        jobs.run(job)
+    monkeypatch.setattr(jobs, "save_batch", save_batch)
+    job.refresh_from_db()
+    assert job.checkpoint == 10
+    assert len(stored(demo)) == 30, "the third batch was written while the second was being saved"
+    assert sorted(job.inflight["planned"], key=int) == [str(n) for n in range(11, 31)]
+
+    jobs.recover_lost_jobs(timedelta(0))
+    job.refresh_from_db()
+    jobs.run(job)
+    job.refresh_from_db()
+    assert (job.status, job.counts, job.inflight) == (Job.Status.SUCCEEDED, {"created": 45}, {})
+    assert sorted(outcomes(job)) == list(range(1, 46))
+    assert job.rows.get(row=25).reason == "Written before the job was interrupted."
+    assert set(stored(demo)) == {f"al-{n:04d}" for n in range(1, 46)}
+
+
 def test_the_worker_command_resumes_a_lost_job(app, demo, monkeypatch):
     from django.core.management import call_command
 
