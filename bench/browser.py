@@ -48,8 +48,8 @@ def app_server(workdir: Path, gunicorn: bool = False) -> Server:
     server = Server(workdir, gunicorn=gunicorn)
     server.env.update(
         {
-            # Sign-in as in production. DEBUG stays on (Server's default), so that static files need
-            # no collectstatic and the session cookie comes back over plain HTTP.
+            # Sign-in as in production. The dev server keeps DEBUG on, so that static files need no
+            # collectstatic.
             "AUTH_MODE": "proxy",
             "CDF_BASE_URL": f"{server.url}/emulator",
             "CDF_PROJECT": PROJECT,

@@ -55,8 +55,9 @@ def free_port() -> int:
 
 class Server:
     """`manage.py runserver` in a subprocess, on its own SQLite file, with the emulator on; or, with
-    `gunicorn`, the app as production serves it (one process, threads): the dev server stalls small
-    answers by some 40 ms (Nagle's algorithm against delayed ACKs), which weighs on many short calls."""
+    `gunicorn`, the app as production serves it (one process, threads, DEBUG off): the dev server stalls
+    small answers by some 40 ms (Nagle's algorithm against delayed ACKs), which weighs on many short
+    calls."""
 
     def __init__(self, workdir: Path, gunicorn: bool = False):
         self.gunicorn = gunicorn
@@ -64,8 +65,12 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
-            "DEBUG": "true",
+            # DEBUG logs every SQL query with its parameters quoted: production's server does not.
+            "DEBUG": "false" if gunicorn else "true",
+            # The benchmarks speak plain HTTP.
+            "SECURE_COOKIES": "false",
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "STATIC_ROOT": str(workdir / "static"),
             "EMULATOR_ENABLED": "true",
         }
         self.log_path = workdir / "server.log"
@@ -77,6 +82,14 @@ class Server:
             [*manage, "migrate", "--noinput"], cwd=ROOT, env=self.env, check=True, capture_output=True
         )
         if self.gunicorn:
+            # Without DEBUG, pages name the collected (hashed) static files.
+            subprocess.run(
+                [*manage, "collectstatic", "--noinput"],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+                capture_output=True,
+            )
             address = f"127.0.0.1:{self.port}"
             command = [sys.executable, "-m", "gunicorn", "streamsadmin.wsgi", "--bind", address,
                        "--worker-class", "gthread", "--threads", "8", "--timeout", "600"]  # fmt: skip

@@ -128,9 +128,7 @@ def run_worker(env: dict) -> dict:
     """One `run_jobs --batch` pass in its own process: the job's time (started to finished) and the
     process's peak memory."""
     command = [sys.executable, "-m", "bench.imports", "--worker"]
-    # A worker runs as in production: without DEBUG, which keeps a log of every SQL query.
-    worker_env = {**env, "DEBUG": "false"}
-    done = subprocess.run(command, cwd=ROOT, env=worker_env, check=True, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
