@@ -25,6 +25,7 @@ from .query import to_filter, to_param
 # Where a next-page link starts; not part of a view's state.
 PAGING_PARAMETERS = ("cursor", "before", "seen", "shown")
 MAX_SOURCES = 10  # sources selectors per read request (records-api.md §6.2)
+READ_IDS = 500  # ids per read of whole records: two records each fill the 1000 items of an answer
 MAX_SORTS = 5
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -558,19 +559,24 @@ def count_query(state: BrowserState, now_ms: int) -> tuple[dict, str | None]:
 
 
 def record_query(space: str, external_id: str, stream: dict, containers: list[dict], now_ms: int) -> dict:
-    """The filter that fetches one record with all its properties (records-api.md §13): at most two,
-    as an immutable stream may hold several records with one id; over the widest window it allows."""
-    query = {
-        "filter": {
-            "and": [
-                {"equals": {"property": ["space"], "value": space}},
-                {"equals": {"property": ["externalId"], "value": external_id}},
-            ]
-        },
-        "limit": 2,
-    }
+    """The filter that fetches one record with all its properties (records-api.md §13)."""
+    return records_query(space, [external_id], stream, containers, now_ms)
+
+
+def records_query(
+    space: str, external_ids: list[str], stream: dict, containers: list[dict], now_ms: int
+) -> dict:
+    """The filter that fetches the records with these ids (at most READ_IDS) with all their properties:
+    up to two per id, as an immutable stream may hold several records with one id; over the widest
+    window it allows. One id is matched with `equals`, which reads best in the record page's curl."""
+    if len(external_ids) == 1:
+        named = {"equals": {"property": ["externalId"], "value": external_ids[0]}}
+        id_filter = {"and": [{"equals": {"property": ["space"], "value": space}}, named]}
+    else:
+        id_filter = query.ids_filter(space, external_ids)
+    body = {"filter": id_filter, "limit": 2 * len(external_ids)}
     if containers:
-        query["sources"] = [
+        body["sources"] = [
             {
                 "source": {"type": "container", "space": c["space"], "externalId": c["externalId"]},
                 "properties": ["*"],
@@ -579,8 +585,8 @@ def record_query(space: str, external_id: str, stream: dict, containers: list[di
         ]
     limit = max_window_ms(stream)
     if limit is not None:
-        query["lastUpdatedTime"] = time_window(limit, now_ms)
-    return query
+        body["lastUpdatedTime"] = time_window(limit, now_ms)
+    return body
 
 
 # --- showing values ----------------------------------------------------------------------

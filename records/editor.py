@@ -3,6 +3,7 @@ and delete with a confirmation. Editors only, checked here whatever the pages sh
 logged in the audit log. The logic lives in editing.py; these views read, write and render."""
 
 import contextlib
+import itertools
 import time
 
 from django.contrib import messages
@@ -29,23 +30,37 @@ def record_url(stream_id: str, space: str, external_id: str) -> str:
 
 
 def _read(client, stream: dict, containers: list[dict], space: str, external_id: str) -> dict | None:
-    """The record with the values of every container: a read names at most 10 containers, and an
-    upsert of a record read with fewer would drop the others' values."""
-    record = None
-    for start in range(0, max(len(containers), 1), browsing.MAX_SOURCES):
-        batch = containers[start : start + browsing.MAX_SOURCES]
-        query = browsing.record_query(space, external_id, stream, batch, now_ms())
-        items = client.filter_records(stream["externalId"], query)["items"]
-        if not items:
-            return None
-        if record is None:
-            record = items[0]
-        else:
-            # An immutable stream may hold several records with this id: keep to the first one.
-            same = next((item for item in items if item["createdTime"] == record["createdTime"]), items[0])
-            for prop_space, by_container in (same.get("properties") or {}).items():
-                record.setdefault("properties", {}).setdefault(prop_space, {}).update(by_container)
-    return record
+    return _read_records(client, stream, containers, [(space, external_id)]).get((space, external_id))
+
+
+def _read_records(client, stream: dict, containers: list[dict], ids: list[tuple[str, str]]) -> dict:
+    """The records with these (space, externalId) ids, by id, with the values of every container: a
+    read names at most 10 containers, and an upsert of a record read with fewer would drop the others'
+    values. Ids with no record are left out; of several records with one id (an immutable stream),
+    the first one read."""
+    found: dict[tuple[str, str], dict] = {}
+    by_space: dict[str, list[str]] = {}
+    for space, external_id in ids:
+        by_space.setdefault(space, []).append(external_id)
+    for space, external_ids in by_space.items():
+        for group in itertools.batched(dict.fromkeys(external_ids), browsing.READ_IDS):
+            for start in range(0, max(len(containers), 1), browsing.MAX_SOURCES):
+                batch = containers[start : start + browsing.MAX_SOURCES]
+                query = browsing.records_query(space, list(group), stream, batch, now_ms())
+                _add_read(found, client.filter_records(stream["externalId"], query)["items"], first=not start)
+    return found
+
+
+def _add_read(found: dict, items: list[dict], first: bool) -> None:
+    """Records read with one batch of containers: the first batch finds them, each later one adds its
+    values to the record with the same id and creation time."""
+    for item in items:
+        key = (item["space"], item["externalId"])
+        if first:
+            found.setdefault(key, item)
+        elif key in found and item["createdTime"] == found[key]["createdTime"]:
+            for prop_space, by_container in (item.get("properties") or {}).items():
+                found[key].setdefault("properties", {}).setdefault(prop_space, {}).update(by_container)
 
 
 def _reread(client, stream, containers, space, external_id, written_after: int | None, gone=False):
@@ -404,12 +419,12 @@ def delete_records(request, stream_id):
         return redirect("browser", stream_id)
     client = cdf_client(request)
     try:
-        found = {(s, x): _read(client, stream, containers, s, x) for s, x in ids}
+        found = _read_records(client, stream, containers, ids)
     except CdfError as error:
         context["error"] = error_context(error)
         return render(request, "records/delete.html", context, status=502)
     context["records"] = [
-        {"space": s, "externalId": x, "exists": found[(s, x)] is not None, "url": record_url(stream_id, s, x)}
+        {"space": s, "externalId": x, "exists": (s, x) in found, "url": record_url(stream_id, s, x)}
         for s, x in ids
     ]
     if request.POST.get("confirm") != "yes":
@@ -419,7 +434,10 @@ def delete_records(request, stream_id):
         request.user,
         stream_id,
         AuditEntry.Action.DELETE,
-        [_logged(outcome, found[(outcome.space, outcome.external_id)], None) for outcome in result.outcomes],
+        [
+            _logged(outcome, found.get((outcome.space, outcome.external_id)), None)
+            for outcome in result.outcomes
+        ],
         request_ids=result.request_ids,
     )
     if result.ok:

@@ -9,7 +9,8 @@ import time
 import pytest
 import requests
 
-from records.cdf import clear_schema_cache
+from records import editor as editor_views
+from records.cdf import clear_schema_cache, get_client
 from records.models import AuditEntry, AuditRecord
 
 from .conftest import SIGNED_IN_AS_VIEWER
@@ -326,6 +327,22 @@ def test_delete_a_selection_with_a_partial_failure_and_retry_the_failed_one(app,
         ("succeeded", "eq-004", True),
     ]
     assert AuditRecord.objects.filter(external_id="eq-003").get().changes["plant.Equipment"]["name"]["before"]
+
+
+def test_a_selection_is_read_in_one_call_not_one_per_record(app, monkeypatch):
+    client = get_client()
+    stream, containers = client.retrieve_stream("equipment"), client.list_containers()
+    assert len(containers) <= 10, "one call per batch of ten containers"
+    calls = []
+    filter_records = client.filter_records
+    monkeypatch.setattr(client, "filter_records", lambda *args: calls.append(args) or filter_records(*args))
+    ids = [("plant", "eq-003"), ("plant", "eq-004"), ("plant", "no-such-record"), ("plant", "eq-003")]
+    found = editor_views._read_records(client, stream, containers, ids)
+    assert len(calls) == 1
+    assert sorted(found) == [("plant", "eq-003"), ("plant", "eq-004")]
+    for (space, external_id), record in found.items():
+        assert record == editor_views._read(client, stream, containers, space, external_id)
+        assert record["properties"]["plant"]["Equipment"]["name"]
 
 
 def test_the_raw_json_of_the_sources_is_checked_like_the_form(app, editor):
