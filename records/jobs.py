@@ -10,10 +10,12 @@ before the stop are classified again, their written rows now read as unchanged a
 twice.
 """
 
+import contextlib
 import functools
 import itertools
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections, reset_queries, transaction
+from django.db import DatabaseError, connections, reset_queries, transaction
 from django.http import QueryDict
 from django.tasks import task
 from django.utils import timezone
@@ -42,7 +44,9 @@ FIRST_BATCH_ROWS = 1000
 # records, so fewer, to stay within the 1000 items of an answer.
 LOOKUP_IDS = {"Mutable": 1000, "Immutable": 100}
 LOOKUP_WORKERS = 4
-# A running job whose worker has not reported for this long was lost with it and is run again.
+# A running job's worker renews its heartbeat this often, however long a batch takes; a job whose
+# worker has not done so for LOST_AFTER was lost with it and is run again.
+HEARTBEAT_EVERY = timedelta(seconds=30)
 LOST_AFTER = timedelta(minutes=2)
 WRITTEN = {"create": "created", "update": "updated"}
 
@@ -98,15 +102,50 @@ def enqueue(job: Job) -> None:
 def recover_lost_jobs(lost_after: timedelta = LOST_AFTER) -> list[int]:
     """Queue again the jobs whose worker stopped while running them (a restart, a crash)."""
     silent = timezone.now() - lost_after
-    lost = list(
-        Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=silent).values_list("id", flat=True)
-    )
-    for job in Job.objects.filter(id__in=lost):
+    lost = []
+    for job in Job.objects.filter(status=Job.Status.RUNNING, heartbeat__lt=silent):
+        # However many workers look at once, one of them queues the job.
+        if not Job.objects.filter(id=job.id, status=Job.Status.RUNNING, heartbeat__lt=silent).update(
+            status=Job.Status.QUEUED
+        ):
+            continue
         logger.warning(
             "Job %s was left running by a lost worker; resuming after row %s", job.id, job.checkpoint
         )
         enqueue(job)
+        lost.append(job.id)
     return lost
+
+
+def watch_for_lost_jobs(stop: threading.Event) -> None:
+    """Until `stop` is set, queue again every minute the jobs another worker lost (run in a thread of
+    a long-running worker, which may outlive the workers beside it)."""
+    while not stop.wait(LOST_AFTER.total_seconds() / 2):
+        try:
+            recover_lost_jobs(LOST_AFTER)
+        except DatabaseError:
+            logger.exception("Looking for lost jobs failed; trying again later")
+        finally:
+            connections.close_all()
+
+
+@contextlib.contextmanager
+def heartbeat(job: Job) -> Iterator[None]:
+    """While the body runs, a thread renews the job's heartbeat, so that a batch slowed down by CDF
+    (throttling, retries) never passes for a lost job."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            Job.objects.filter(id=job.id).update(heartbeat=timezone.now())
+
+    thread = threading.Thread(target=_in_thread, args=(beat,), name=f"job-{job.id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], None] | None = None) -> None:
@@ -118,19 +157,23 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
         finish(job, Job.Status.FAILED, cannot_run())
         return
     client = client or get_client()
+    # Should a job be queued twice, the first task to claim it runs it.
+    if not Job.objects.filter(id=job.id, status=Job.Status.QUEUED).update(status=Job.Status.RUNNING):
+        return
     job.status = Job.Status.RUNNING
     job.started = job.started or timezone.now()
     job.heartbeat = timezone.now()
-    job.save(update_fields=["status", "started", "heartbeat"])
+    job.save(update_fields=["started", "heartbeat"])
     try:
-        if job.kind == Job.Kind.IMPORT:
-            run_import(job, client, on_written)
-        elif job.kind == Job.Kind.BULK_EDIT:
-            run_bulk_edit(job, client, on_written)
-        elif job.kind == Job.Kind.EXPORT:
-            run_export(job, client, on_written)
-        else:
-            raise ValueError(f"Unknown job kind {job.kind!r}")
+        with heartbeat(job):
+            if job.kind == Job.Kind.IMPORT:
+                run_import(job, client, on_written)
+            elif job.kind == Job.Kind.BULK_EDIT:
+                run_bulk_edit(job, client, on_written)
+            elif job.kind == Job.Kind.EXPORT:
+                run_export(job, client, on_written)
+            else:
+                raise ValueError(f"Unknown job kind {job.kind!r}")
     except Stopped:
         return
     except (CdfError, importing.FileProblem, OSError) as error:
@@ -212,12 +255,13 @@ def _set_status(job: Job, allowed, status: str) -> bool:
 
 
 def _check_stop(job: Job, settle: Callable[[], None] = lambda: None) -> None:
-    """Stop between batches when the user paused or cancelled the job, once `settle()` has saved what
-    is under way."""
+    """Stop between batches, once `settle()` has saved what is under way, when the user paused or
+    cancelled the job, or when a worker took it for lost (this one was silent too long) and queued it
+    again: the new run goes on from the checkpoint."""
     status = Job.objects.values_list("status", flat=True).get(id=job.id)
-    if status in (Job.Status.PAUSED, Job.Status.CANCELLED):
+    if status in (Job.Status.PAUSED, Job.Status.CANCELLED, Job.Status.QUEUED):
         settle()
-    if status == Job.Status.PAUSED:
+    if status in (Job.Status.PAUSED, Job.Status.QUEUED):
         raise Stopped
     if status == Job.Status.CANCELLED:
         job.refresh_from_db()

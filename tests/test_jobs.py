@@ -2,11 +2,14 @@
 resume, injected partial failures, pause, cancel, and the audit entry."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 import requests
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from records import importing, jobs
 from records.models import AuditEntry, Job
@@ -235,6 +238,77 @@ def test_the_worker_command_resumes_a_lost_job(app, demo, monkeypatch):
     job.refresh_from_db()
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 12})
     assert len(stored(demo)) == 12
+
+
+def test_a_slow_batch_keeps_its_heartbeat_and_is_not_taken_for_lost(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", timedelta(milliseconds=50))
+    job = import_job([alarm_line(1)])
+    seen = {}
+
+    def slow_batch(batch):
+        before = Job.objects.get(id=job.id).heartbeat
+        time.sleep(0.6)
+        seen["beats"] = (before, Job.objects.get(id=job.id).heartbeat)
+        seen["lost"] = jobs.recover_lost_jobs(timedelta(milliseconds=300))
+
+    jobs.run(job, on_written=slow_batch)
+    job.refresh_from_db()
+    assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 1})
+    before, during = seen["beats"]
+    assert during - before >= timedelta(milliseconds=400)
+    assert seen["lost"] == []
+
+
+def test_a_worker_watching_for_lost_jobs_queues_them_again(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "LOST_AFTER", timedelta(milliseconds=100))
+    lost = import_job([alarm_line(1)])
+    Job.objects.filter(id=lost.id).update(status=Job.Status.RUNNING, heartbeat=timezone.now())
+    alive = import_job([alarm_line(2)])
+    stop = threading.Event()
+    watch = threading.Thread(target=jobs.watch_for_lost_jobs, args=(stop,))
+    watch.start()
+    try:
+        for _ in range(100):
+            Job.objects.filter(id=alive.id).update(status=Job.Status.RUNNING, heartbeat=timezone.now())
+            if Job.objects.get(id=lost.id).status == Job.Status.QUEUED:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        watch.join()
+    assert Job.objects.get(id=lost.id).status == Job.Status.QUEUED
+    assert Job.objects.get(id=alive.id).status == Job.Status.RUNNING
+
+
+def test_a_job_runs_once_however_often_it_is_queued(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
+    second_run = Job.objects.get(id=job.id)
+    runs = []
+    # While the first run writes its first batch, a second task for the same job starts.
+    jobs.run(job, on_written=lambda batch: batch == 0 and runs.append(jobs.run(second_run)))
+    job.refresh_from_db()
+    assert runs == [None] and second_run.status == Job.Status.QUEUED, "the second task did nothing"
+    assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
+    assert len(stored(demo)) == 25
+
+
+def test_a_run_whose_job_was_queued_again_by_another_worker_stops(app, demo, monkeypatch):
+    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
+
+    def taken_for_lost(batch):
+        # This run was slow to report: another worker took it for lost and queued it again.
+        if batch == 0:
+            Job.objects.filter(id=job.id).update(status=Job.Status.QUEUED)
+
+    jobs.run(job, on_written=taken_for_lost)
+    job.refresh_from_db()
+    assert (job.status, job.checkpoint, job.counts) == (Job.Status.QUEUED, 10, {"created": 10})
+    jobs.run(job)
+    job.refresh_from_db()
+    assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
+    assert len(stored(demo)) == 25
 
 
 def test_records_failing_with_503_are_retried_to_completion(app, demo):

@@ -1,11 +1,13 @@
-"""The job worker: resumes the jobs a stopped worker left running, then runs django-tasks-db's worker."""
+"""The job worker: resumes the jobs a stopped worker left running, then runs django-tasks-db's worker,
+looking for jobs lost by other workers meanwhile."""
 
+import threading
 from datetime import timedelta
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from records.jobs import LOST_AFTER, recover_lost_jobs
+from records.jobs import LOST_AFTER, recover_lost_jobs, watch_for_lost_jobs
 
 
 class Command(BaseCommand):
@@ -16,8 +18,9 @@ class Command(BaseCommand):
             "--lost-after",
             type=float,
             default=LOST_AFTER.total_seconds(),
-            help="Seconds without news after which a running job counts as lost and is resumed "
-            "(0 when this is the only worker, as with `make run`).",
+            help="On start, seconds without news after which a running job counts as lost and is "
+            "resumed (0 when this is the only worker, as with `make run`); later, every minute, "
+            f"those silent for {LOST_AFTER.total_seconds():.0f}.",
         )
         parser.add_argument("--batch", action="store_true", help="Run the queued jobs, then exit.")
 
@@ -30,4 +33,13 @@ class Command(BaseCommand):
             "startup_delay": not batch,
             "verbosity": options["verbosity"],
         }
-        call_command("db_worker", **worker_options)
+        if batch:
+            call_command("db_worker", **worker_options)
+            return
+        stop = threading.Event()
+        watch = threading.Thread(target=watch_for_lost_jobs, args=(stop,), name="lost-jobs", daemon=True)
+        watch.start()
+        try:
+            call_command("db_worker", **worker_options)
+        finally:
+            stop.set()
