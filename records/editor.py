@@ -97,6 +97,7 @@ def edit_record(request, stream_id, space, external_id):
         "record_url": record_url(stream_id, space, external_id),
         "action_url": request.path,
         "editing": True,
+        "mode_urls": _mode_urls(request),
     }
     stream, containers = load_stream(request, stream_id, context)
     if stream is None:
@@ -125,7 +126,7 @@ def edit_record(request, stream_id, space, external_id):
         form = editing.form_from_sources(space, external_id, current, containers)
         base = editing.sign_base(record["lastUpdatedTime"], current)
         if request.GET.get("mode") == "json":
-            context.update(raw_json=editing.sources_json(current))
+            context["raw_json"] = editing.sources_json(current)
         return _form_page(request, context, form, base, containers)
     return _submitted(request, context, stream, containers, client, record_exists=True)
 
@@ -153,7 +154,9 @@ def new_record(request, stream_id):
         if original:
             values = editing.record_sources(original)
             form = editing.form_from_sources(copy_space, copy_id, values, containers)
-            context["copy_of"] = copy_of
+            context.update(copy_of=copy_of, mode_urls=_mode_urls(request))
+            if request.GET.get("mode") == "json":
+                context["raw_json"] = editing.sources_json(values)
             return _form_page(request, context, form, editing.sign_base(None, None), containers)
     chosen = [ref for ref in request.GET.getlist("ref") if ref in known]
     if not chosen:
@@ -163,7 +166,21 @@ def new_record(request, stream_id):
         ]
         return render(request, "records/edit_pick.html", context)
     form = editing.new_form([known[ref] for ref in chosen])
+    context["mode_urls"] = _mode_urls(request)
+    if request.GET.get("mode") == "json":
+        # Every property of the chosen containers, to be filled in (or left out).
+        blank = {ref: dict.fromkeys(known[ref]["properties"]) for ref in chosen}
+        context["raw_json"] = editing.sources_json(blank)
     return _form_page(request, context, form, editing.sign_base(None, None), containers)
+
+
+def _mode_urls(request) -> dict:
+    """This page with the form, and with the raw JSON of the sources instead."""
+    query = request.GET.copy()
+    query.pop("mode", None)
+    form_url = f"{request.path}?{query.urlencode()}" if query else request.path
+    query["mode"] = "json"
+    return {"form": form_url, "json": f"{request.path}?{query.urlencode()}"}
 
 
 def _form_page(request, context, form, base: str, containers, status=200):

@@ -287,6 +287,30 @@ def test_create_says_whether_it_creates_or_replaces(app, editor):
     assert [e.action for e in AuditEntry.objects.order_by("at")] == ["create"]
 
 
+def test_a_new_record_can_be_written_as_raw_json(app, editor):
+    form = editor.get(app.url + "/streams/equipment/new-record/?ref=plant.Equipment", timeout=30)
+    switch = re.search(r'<a href="([^"]+)">Write the raw JSON of the sources</a>', form.text)
+    page = editor.get(app.url + html.unescape(switch.group(1)), timeout=30)
+    assert "Fill in with the form" in page.text
+    blank = json.loads(dict(form_fields(page.text)[1])["sources_json"])
+    assert blank[0]["source"]["externalId"] == "Equipment"
+    assert blank[0]["properties"]["name"] is None and "kind" in blank[0]["properties"]
+
+    blank[0]["properties"].update(name="Raw pump", kind="PUMP")
+    del blank[0]["properties"]["active"]
+    typed = json.dumps(blank)
+    fields = {"step": "preview", "space": "plant", "externalId": "eq-raw"}
+    wrong = post_form(editor, app.url, page, **fields, sources_json=typed.replace('"PUMP"', '"ROCKET"'))
+    assert wrong.status_code == 400
+    assert "must be one of the enum values" in field_error(wrong.text, "sources-json")
+    assert dict(form_fields(wrong.text)[1])["externalId"] == "eq-raw", "what was typed stays"
+
+    preview = post_form(editor, app.url, page, **fields, sources_json=typed)
+    assert preview.status_code == 200 and "this <strong>creates it</strong>" in preview.text
+    assert "was created" in post_form(editor, app.url, preview, step="save").text
+    assert equipment(app, "eq-raw")["name"] == "Raw pump"
+
+
 def test_delete_a_selection_with_a_partial_failure_and_retry_the_failed_one(app, editor, settings):
     settings.CDF_MAX_RETRIES = 1
     page = editor.get(app.url + "/streams/equipment/records/plant/eq-003", timeout=30)
