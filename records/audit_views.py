@@ -1,7 +1,6 @@
 """The audit log as pages: every write, filterable by user, stream and date, as CSV too; and the
 history of one record. Admins see everyone's entries, other users their own."""
 
-import csv
 import json
 from datetime import date, datetime, time, timedelta
 
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .auth import has_role
+from .exporting import csv_line
 from .models import AuditEntry, AuditRecord
 
 PAGE_SIZE = 50
@@ -119,11 +119,10 @@ def _text(change: dict, side: str) -> str:
 def _csv(entries) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
+    response.write(csv_line(CSV_COLUMNS))
     for entry in entries.prefetch_related("records"):
         for record in entry.records.all():
-            writer.writerow(
+            line = csv_line(
                 [
                     entry.at.isoformat(),
                     entry.username,
@@ -138,6 +137,7 @@ def _csv(entries) -> HttpResponse:
                     " ".join(entry.request_ids),
                 ]
             )
+            response.write(line)
     return response
 
 

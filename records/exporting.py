@@ -1,10 +1,15 @@
 """Exports without HTTP: every record of a browser view read through the change feed, written as CSV
 or JSON Lines with the view's columns. Values are written as the import reads them: a CSV cell as
-`schema.format_text` gives it, a JSON value as CDF stores it, so an export imports back unchanged."""
+`schema.format_text` gives it, a JSON value as CDF stores it, so an export imports back unchanged.
+
+A spreadsheet runs a CSV cell that starts with = + - @ (or a tab or carriage return) as a formula,
+which a record value could use to run commands on a colleague's machine (CSV injection). Such a cell
+is written with an apostrophe in front, as spreadsheets mark text, and the import takes it off."""
 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 from . import browsing, schema
@@ -15,6 +20,8 @@ FORMATS = {
     "jsonl": ("JSON Lines", "application/x-ndjson; charset=utf-8"),
 }
 PAGE_SIZE = 1000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER_RE = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
 def pages(client: CdfClient, stream_id: str, state: browsing.BrowserState) -> Iterator[list[dict]]:
@@ -84,7 +91,7 @@ def page_text(kind: str, columns: list[browsing.Column], page: list[dict]) -> st
                 schema.format_text(column.type, values[column.key]) if column.key in values else ""
                 for column in columns
             ]
-            csv.writer(out).writerow(cells)
+            out.write(csv_line(cells))
         else:
             line = {"space": record["space"], "externalId": record["externalId"], **values}
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -92,6 +99,24 @@ def page_text(kind: str, columns: list[browsing.Column], page: list[dict]) -> st
 
 
 def csv_line(cells) -> str:
+    """One CSV line, with the cells that a spreadsheet would run as formulas made text."""
     out = io.StringIO()
-    csv.writer(out).writerow(cells)
+    csv.writer(out).writerow([formula_safe(str(cell)) for cell in cells])
     return out.getvalue()
+
+
+def formula_safe(text: str) -> str:
+    """The cell with an apostrophe in front when it would start a formula (a negative number does
+    not). Text that already starts with apostrophes before such a start gets one more, so that
+    `from_formula_safe` gives back exactly what was written."""
+    return "'" + text if _starts_formula(text) else text
+
+
+def from_formula_safe(cell: str) -> str:
+    """The text of a cell `formula_safe` wrote (any other cell as it is)."""
+    return cell[1:] if cell.startswith("'") and _starts_formula(cell) else cell
+
+
+def _starts_formula(text: str) -> bool:
+    bare = text.lstrip("'")
+    return bare.startswith(FORMULA_STARTS) and not PLAIN_NUMBER_RE.fullmatch(bare)

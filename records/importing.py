@@ -19,6 +19,7 @@ from cdftypes.values import InvalidValue, normalize_value, short
 
 from . import schema
 from .browsing import container_columns, container_ref
+from .exporting import from_formula_safe
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "json": "JSON array"}
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json"}
@@ -125,7 +126,7 @@ def _csv_rows(chunks: Iterator[str]) -> Iterator[Row]:
         raise FileProblem(f"The first line is not a CSV header: {error}.") from None
     if not header or not any(cell.strip() for cell in header):
         return
-    header = [cell.strip() for cell in header]
+    header = [from_formula_safe(cell.strip()) for cell in header]
     duplicated = sorted({cell for cell in header if header.count(cell) > 1 and cell})
     if duplicated:
         raise FileProblem(f"The CSV header names {', '.join(duplicated)} more than once.")
@@ -150,11 +151,12 @@ def _csv_rows(chunks: Iterator[str]) -> Iterator[Row]:
         if len(cells) != len(header):
             yield Row(
                 number,
-                dict(zip(header, cells, strict=False)),
+                dict(zip(header, map(from_formula_safe, cells), strict=False)),
                 f"This row has {len(cells)} cells; the header has {len(header)} columns.",
             )
             continue
-        yield Row(number, dict(zip(header, cells, strict=True)))
+        # Cells an export made safe from spreadsheets' formulas are read as they were.
+        yield Row(number, dict(zip(header, map(from_formula_safe, cells), strict=True)))
 
 
 def _jsonl_rows(chunks: Iterator[str]) -> Iterator[Row]:

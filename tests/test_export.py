@@ -7,14 +7,17 @@ import json
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
-from records import jobs
+from records import exporting, jobs
 from records.models import Job
 
-from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi
+from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi, records_path
 from .test_import_views import upload
 from .test_jobs import STREAM, stored
 
+EQUIPMENT = {"type": "container", "space": "plant", "externalId": "Equipment"}
 # Every equipment record (the demo backdates them up to 40 days), all Equipment properties as columns.
 VIEW = "mode=sync&source=plant.Equipment&start=custom&start_custom=52w&size=50"
 
@@ -46,6 +49,13 @@ def test_a_csv_export_has_the_view_columns_and_every_record(app, steward):
         assert by_id[external_id]["plant.Equipment.kind"] == values["kind"]
 
 
+@given(st.text(alphabet="'=+-@\t\r5.e x") | st.text())
+def test_cells_are_written_safe_from_formulas_and_read_back_exactly(text):
+    cell = exporting.formula_safe(text)
+    assert exporting.from_formula_safe(cell) == text
+    assert not cell.startswith(exporting.FORMULA_STARTS) or exporting.PLAIN_NUMBER_RE.fullmatch(cell)
+
+
 def test_an_export_of_a_bad_view_says_what_is_wrong(app, steward):
     answer = export(steward, app, "csv", "mode=sync&source=plant.Nope")
     assert answer.status_code == 400
@@ -57,8 +67,29 @@ def test_an_export_of_a_bad_view_says_what_is_wrong(app, steward):
 
 @pytest.mark.parametrize("kind", ["csv", "jsonl"])
 def test_an_export_imports_back_with_every_value_unchanged(app, demo, editor, steward, kind):
+    # Values a spreadsheet would run as formulas, one that only looks made safe, and a negative number.
+    sample = stored(demo, "equipment")["eq-001"]["properties"]["plant"]["Equipment"]
+    formulas = {
+        **sample,
+        "name": '=HYPERLINK("http://evil.example","open")',
+        "site": "-2+3",
+        "ratedPowerKw": -5.5,
+    }
+    item = {
+        "space": "plant",
+        "externalId": "'+eq-formula",
+        "sources": [{"source": EQUIPMENT, "properties": formulas}],
+    }
+    assert demo.post(records_path("equipment", "upsert"), {"items": [item]}).status_code == 202
     exported = export(steward, app, kind)
     assert exported.status_code == 200
+    if kind == "csv":
+        row = next(
+            row for row in csv.DictReader(io.StringIO(exported.text)) if "eq-formula" in row["externalId"]
+        )
+        assert row["externalId"] == "''+eq-formula"
+        assert row["plant.Equipment.name"] == "'" + formulas["name"]
+        assert (row["plant.Equipment.site"], row["plant.Equipment.ratedPowerKw"]) == ("'-2+3", "-5.5")
     # Into another stream: the import must recreate every value the export wrote.
     upload(editor, app, f"equipment.{kind}", exported.content)
     job = Job.objects.get()
