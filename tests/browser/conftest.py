@@ -37,8 +37,9 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, app):
-    """Opens pages in fresh contexts; fails the test if a page breaks the content security policy
-    or throws. `bypass_csp` is for injecting axe-core, which Playwright adds as an inline script."""
+    """Opens pages in fresh contexts; fails the test if a page breaks the content security policy,
+    throws or misses one of its files. `bypass_csp` is for injecting axe-core, which Playwright adds
+    as an inline script."""
     contexts, problems = [], []
 
     def open_page(bypass_csp=False):
@@ -57,6 +58,15 @@ def new_page(browser, app):
         page.on(
             "console",
             lambda message: "Content Security Policy" in message.text and problems.append(message.text),
+        )
+        # A style sheet, script or image that does not load (pages and htmx calls may answer 4xx).
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and response.request.resource_type not in ("document", "xhr", "fetch")
+                and problems.append(f"{response.status} for {response.url}")
+            ),
         )
         return page
 
