@@ -303,6 +303,31 @@ def job_rows(request, job_id, outcome):
             for row, reason, data in rows.iterator()
         )
         name, content_type = f"{base}-{outcome}.jsonl", "application/x-ndjson; charset=utf-8"
+    return _attachment(body, name, content_type)
+
+
+REPORT_COLUMNS = ["row", "space", "externalId", "outcome", "reason", "changes"]
+
+
+@role_required("editor")
+def job_report(request, job_id):
+    """Every row of an import or bulk edit with its outcome, the reason of an invalid or failed one and
+    each property's before and after for an update: the whole account of the job, as CSV."""
+    job = _job(job_id)
+    if job.kind == Job.Kind.EXPORT:
+        raise Http404("An export has no rows to report.")
+    rows = job.rows.order_by("row").values_list("row", "space", "external_id", "outcome", "reason", "changes")
+    lines = (
+        exporting.csv_line([*fields, json.dumps(changes, ensure_ascii=False)])
+        for *fields, changes in rows.iterator()
+    )
+    body = itertools.chain([exporting.csv_line(REPORT_COLUMNS)], lines)
+    base = Path(job.file_name).stem if job.kind == Job.Kind.IMPORT else f"{job.stream}-bulk-edit"
+    name = f"{base}-{'dry-run' if job.dry_run else 'commit'}-report.csv"
+    return _attachment(body, name, "text/csv; charset=utf-8")
+
+
+def _attachment(body, name: str, content_type: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -41,5 +41,6 @@ urlpatterns = [
     path("jobs/<int:job_id>/control/", bulk.job_control, name="job-control"),
     path("jobs/<int:job_id>/commit/", bulk.job_commit, name="job-commit"),
     path("jobs/<int:job_id>/download", bulk.job_download, name="job-download"),
+    path("jobs/<int:job_id>/report.csv", bulk.job_report, name="job-report"),
     path("jobs/<int:job_id>/<str:outcome>-rows", bulk.job_rows, name="job-rows"),
 ]

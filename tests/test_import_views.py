@@ -1,16 +1,21 @@
 """The import pages over real HTTP: roles, CSRF, bad files, mapping and preview, dry run, commit and the
 job page, with the worker run for one pass in the test process."""
 
+import csv
+import io
+import json
 import re
+from pathlib import Path
 
 import pytest
 import requests
 from django.core.management import call_command
 
+from records import jobs
 from records.models import Job
 
 from .conftest import SIGNED_IN_AS_VIEWER
-from .test_jobs import STREAM, alarm_props, stored
+from .test_jobs import STREAM, alarm_line, alarm_props, import_job, seed, stored
 
 
 def csrf(session: requests.Session, url: str) -> str:
@@ -148,6 +153,32 @@ def test_the_whole_import_from_upload_to_report(app, demo, editor):
     records = stored(demo)
     assert alarm_props(records["al-1"])["message"] == "pump stopped"
     assert "message" not in alarm_props(records["al-3"]), "an empty CSV cell is no value"
+
+
+def test_the_report_of_every_row_accounts_for_each_with_its_outcome_and_changes(app, demo, editor):
+    seed(demo, alarm_line(1), alarm_line(2, message="old"))
+    lines = [alarm_line(1), alarm_line(2, message="=old+new"), alarm_line(3), alarm_line(4, severity="HUGE")]
+    dry_run = import_job(lines, dry_run=True)
+    jobs.run(dry_run)
+    page = editor.get(f"{app.url}/jobs/{dry_run.id}/", timeout=30).text
+    assert f'href="/jobs/{dry_run.id}/report.csv" download>Download the report of every row' in page
+
+    report = editor.get(f"{app.url}/jobs/{dry_run.id}/report.csv", timeout=30)
+    name = f"{Path(dry_run.file_name).stem}-dry-run-report.csv"
+    assert report.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    rows = list(csv.DictReader(io.StringIO(report.text)))
+    assert [(r["row"], r["externalId"], r["outcome"]) for r in rows] == [
+        ("1", "al-0001", "unchanged"),
+        ("2", "al-0002", "update"),
+        ("3", "al-0003", "create"),
+        ("4", "", "invalid"),
+    ]
+    change = {"before": "old", "after": "=old+new"}
+    assert json.loads(rows[1]["changes"]) == {"plant.Alarm": {"message": change}}
+    assert "HUGE" in rows[3]["reason"]
+    viewer = requests.Session()
+    viewer.headers.update(SIGNED_IN_AS_VIEWER)
+    assert viewer.get(f"{app.url}/jobs/{dry_run.id}/report.csv", timeout=30).status_code == 403
 
 
 def test_job_controls_need_the_csrf_token_and_the_editor_role(app, demo, editor):
