@@ -128,7 +128,7 @@ def edit_record(request, stream_id, space, external_id):
         if request.GET.get("mode") == "json":
             context["raw_json"] = editing.sources_json(current)
         return _form_page(request, context, form, base, containers)
-    return _submitted(request, context, stream, containers, client, record_exists=True)
+    return _submitted(request, context, stream, containers, client, record)
 
 
 @role_required("editor")
@@ -140,7 +140,7 @@ def new_record(request, stream_id):
         return render(request, "records/edit.html", context, status=404 if context.get("missing") else 502)
     context.update(immutable=stream["type"] != "Mutable", browser_url=reverse("browser", args=[stream_id]))
     if request.method == "POST":
-        return _submitted(request, context, stream, containers, cdf_client(request), record_exists=False)
+        return _submitted(request, context, stream, containers, cdf_client(request))
     known = {editing.container_ref(c): c for c in containers}
     copy_of = request.GET.get("copy_of", "")
     if copy_of:
@@ -197,8 +197,10 @@ def _form_page(request, context, form, base: str, containers, status=200):
     return render(request, "records/edit.html", context, status=status)
 
 
-def _submitted(request, context, stream, containers, client, record_exists: bool):
-    """A POST of the editor: a list action, the preview, the save, or the choice after a conflict."""
+def _submitted(request, context, stream, containers, client, record: dict | None = None):
+    """A POST of the editor: a list action, the preview, the save, or the choice after a conflict.
+    `record` is the edited record as this request read it (None when creating one)."""
+    record_exists = record is not None
     post = request.POST
     try:
         base_updated, base_sources = editing.read_base(post.get("base", ""))
@@ -268,12 +270,15 @@ def _submitted(request, context, stream, containers, client, record_exists: bool
         return _preview(request, context, form, sources, base_sources, post_base, containers, stream)
 
     if not immutable:
-        # Upsert replaces the whole record: re-read it now, and stop if anyone wrote it since.
-        try:
-            current = _read(client, stream, containers, form.space, form.external_id)
-        except CdfError as error:
-            context["error"] = error_context(error)
-            return _form_page(request, context, form, post["base"], containers, status=502)
+        # Upsert replaces the whole record: stop if anyone wrote it since the form was opened. An
+        # edited record was read at the start of this request; the id of a new one is read now.
+        current = record
+        if not record_exists:
+            try:
+                current = _read(client, stream, containers, form.space, form.external_id)
+            except CdfError as error:
+                context["error"] = error_context(error)
+                return _form_page(request, context, form, post["base"], containers, status=502)
         theirs_updated = current["lastUpdatedTime"] if current else None
         theirs = editing.record_sources(current) if current else None
         if theirs_updated != base_updated or theirs != base_sources:

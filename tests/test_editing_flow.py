@@ -69,6 +69,12 @@ def colleague_upsert(app, external_id: str, values: dict) -> None:
     assert answer.status_code == 202, answer.text
 
 
+def preview_edit(app, editor, **values) -> requests.Response:
+    """Open the edit form of eq-001 and ask for the review of these form values."""
+    form = editor.get(app.url + EDIT, timeout=30)
+    return post_form(editor, app.url, form, step="preview", **values)
+
+
 def field_error(page: str, field_id: str) -> str:
     match = re.search(rf'<small id="{re.escape(field_id)}-error" class="field-error">([^<]*)</small>', page)
     return html.unescape(match.group(1)) if match else ""
@@ -136,8 +142,7 @@ def test_an_edit_is_previewed_then_saved_keeping_every_other_property(app, edito
 
 
 def test_going_back_from_the_preview_keeps_the_edits(app, editor):
-    form = editor.get(app.url + EDIT, timeout=30)
-    preview = post_form(editor, app.url, form, step="preview", **{"value:plant.Equipment.site": "Alta"})
+    preview = preview_edit(app, editor, **{"value:plant.Equipment.site": "Alta"})
     back = post_form(editor, app.url, preview, step="edit")
     assert back.status_code == 200
     assert dict(form_fields(back.text)[1])["value:plant.Equipment.site"] == "Alta"
@@ -145,12 +150,9 @@ def test_going_back_from_the_preview_keeps_the_edits(app, editor):
 
 def test_a_wrong_value_is_reported_at_its_field_nothing_is_sent_and_the_input_is_kept(app, editor):
     before = equipment(app)
-    form = editor.get(app.url + EDIT, timeout=30)
-    answer = post_form(
+    answer = preview_edit(
+        app,
         editor,
-        app.url,
-        form,
-        step="preview",
         **{"value:plant.Equipment.specs": '{"manufacturer": ', "value:plant.Equipment.site": "Vardø"},
     )
     assert answer.status_code == 400
@@ -164,12 +166,9 @@ def test_a_wrong_value_is_reported_at_its_field_nothing_is_sent_and_the_input_is
 
 
 def test_a_direct_relation_into_an_unknown_space_is_refused_at_its_field(app, editor):
-    form = editor.get(app.url + EDIT, timeout=30)
-    answer = post_form(
+    answer = preview_edit(
+        app,
         editor,
-        app.url,
-        form,
-        step="preview",
         **{
             "state:plant.Equipment.parent": "value",
             "space:plant.Equipment.parent": "nowhere",
@@ -182,13 +181,8 @@ def test_a_direct_relation_into_an_unknown_space_is_refused_at_its_field(app, ed
 
 def test_a_colleagues_change_since_the_form_was_opened_is_never_overwritten(app, editor):
     before = equipment(app)
-    form = editor.get(app.url + EDIT, timeout=30)
-    preview = post_form(
-        editor,
-        app.url,
-        form,
-        step="preview",
-        **{"value:plant.Equipment.site": "Mine", "value:plant.Equipment.name": "My name"},
+    preview = preview_edit(
+        app, editor, **{"value:plant.Equipment.site": "Mine", "value:plant.Equipment.name": "My name"}
     )
     colleague_upsert(app, "eq-001", {**before, "site": "Theirs", "efficiency": 0.5})
 
@@ -478,8 +472,7 @@ def test_a_record_with_values_in_more_than_ten_containers_keeps_them_all(app, ed
 
 def test_a_partial_failure_of_a_save_is_reported_and_the_retry_writes_it(app, editor, settings):
     settings.CDF_MAX_RETRIES = 1
-    form = editor.get(app.url + EDIT, timeout=30)
-    preview = post_form(editor, app.url, form, step="preview", **{"value:plant.Equipment.site": "Narvik"})
+    preview = preview_edit(app, editor, **{"value:plant.Equipment.site": "Narvik"})
     fault = {
         "project": "demo",
         "endpoint": "records/upsert",
