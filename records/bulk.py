@@ -49,8 +49,8 @@ def _render(request, template, context, status=200):
 @role_required("editor")
 def import_upload(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "formats": importing.FORMATS}
-    if jobs.cannot_run():
-        context["refused"] = jobs.cannot_run()
+    if refusal := jobs.cannot_run():
+        context["refused"] = refusal
         return _render(
             request, "records/import.html", context, status=400 if request.method == "POST" else 200
         )
@@ -58,11 +58,6 @@ def import_upload(request, stream_id):
     if stream is None:
         return _render(request, "records/import.html", context, status=404 if context.get("missing") else 200)
     context["max_mb"] = settings.IMPORT_MAX_MEGABYTES
-    if jobs.cannot_run():
-        context["problem"] = jobs.cannot_run()
-        return _render(
-            request, "records/import.html", context, status=400 if request.method == "POST" else 200
-        )
     if request.method != "POST":
         return _render(request, "records/import.html", context)
     upload = request.FILES.get("file")

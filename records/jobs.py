@@ -153,8 +153,8 @@ def run(job: Job, client: CdfClient | None = None, on_written: Callable[[int], N
     after a batch's writes went out and before its outcomes are saved (where a crash hurts most)."""
     if job.status not in Job.ACTIVE:
         return
-    if cannot_run() and client is None:
-        finish(job, Job.Status.FAILED, cannot_run())
+    if client is None and (refusal := cannot_run()):
+        finish(job, Job.Status.FAILED, refusal)
         return
     client = client or get_client()
     # Should a job be queued twice, the first task to claim it runs it.
