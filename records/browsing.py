@@ -589,6 +589,12 @@ def records_query(
     return body
 
 
+def add_container_values(record: dict, item: dict) -> None:
+    """Add to a record the values of the same record read with other containers named."""
+    for space, by_container in (item.get("properties") or {}).items():
+        record.setdefault("properties", {}).setdefault(space, {}).update(by_container)
+
+
 # --- showing values ----------------------------------------------------------------------
 
 

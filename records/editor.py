@@ -59,8 +59,7 @@ def _add_read(found: dict, items: list[dict], first: bool) -> None:
         if first:
             found.setdefault(key, item)
         elif key in found and item["createdTime"] == found[key]["createdTime"]:
-            for prop_space, by_container in (item.get("properties") or {}).items():
-                found[key].setdefault("properties", {}).setdefault(prop_space, {}).update(by_container)
+            browsing.add_container_values(found[key], item)
 
 
 def _reread(client, stream, containers, space, external_id, written_after: int | None, gone=False):

@@ -31,10 +31,9 @@ from django.tasks import task
 from django.utils import timezone
 
 from . import audit, browsing, exporting, importing
-from .browsing import container_ref, max_window_ms
+from .browsing import container_ref
 from .cdf import CdfClient, CdfError, get_client
 from .models import Job, JobRow, insert_rows
-from .query import ids_filter
 
 logger = logging.getLogger(__name__)
 
@@ -417,7 +416,7 @@ def edited(existing: dict, edit: dict, containers: dict[str, dict]) -> dict:
 
 
 def prepare_edit(job, client, stream, containers, edit, batch) -> tuple[dict[int, RowResult], list]:
-    existing = lookup(client, stream, [row.cells for row in batch])
+    existing = lookup(client, stream, [row.cells for row in batch], list(containers.values()))
     outcomes: dict[int, RowResult] = {}
     to_write = []
     for row in batch:
@@ -505,7 +504,7 @@ def prepare(job, client, stream, plan, batch, seen) -> tuple[dict[int, RowResult
             planned.append((row, record))
         except importing.RowInvalid as error:
             outcomes[row.number] = _row(row, "invalid", str(error), keep=True)
-    existing = lookup(client, stream, [record for _, record in planned])
+    existing = lookup(client, stream, [record for _, record in planned], list(plan.containers.values()))
     to_write = []
     for row, record in planned:
         found = existing.get((record["space"], record["externalId"]), [])
@@ -622,26 +621,37 @@ def write_batch(job: Job, client: CdfClient, prepared, on_written) -> None:
             outcome.data = row.cells
 
 
-def lookup(client: CdfClient, stream: dict, records: Iterable[dict]) -> dict[tuple[str, str], list[dict]]:
-    """The stored records with the ids of `records`, by (space, externalId); several on an immutable
-    stream, where ids are not unique (only those within its filtering window are found)."""
+def lookup(
+    client: CdfClient, stream: dict, records: Iterable[dict], containers: list[dict]
+) -> dict[tuple[str, str], list[dict]]:
+    """The stored records with the ids of `records`, by (space, externalId), with the values of every
+    container (named in reads of at most ten, as CDF returns only the containers a read names);
+    several on an immutable stream, where ids are not unique (only those within its filtering window
+    are found)."""
     by_space: dict[str, list[str]] = {}
     for record in records:
         by_space.setdefault(record["space"], []).append(record["externalId"])
+    now = int(time.time() * 1000)
     queries = []
     for space, ids in by_space.items():
         for group in itertools.batched(dict.fromkeys(ids), LOOKUP_IDS[stream["type"]]):
-            query = {"filter": ids_filter(space, list(group)), "limit": 1000}
-            width = max_window_ms(stream)
-            if width:
-                now = int(time.time() * 1000)
-                query["lastUpdatedTime"] = {"gte": now - width, "lte": now}
-            queries.append(query)
+            for start in range(0, max(len(containers), 1), browsing.MAX_SOURCES):
+                batch = containers[start : start + browsing.MAX_SOURCES]
+                query = {**browsing.records_query(space, list(group), stream, batch, now), "limit": 1000}
+                queries.append((start, query))
     found: dict[tuple[str, str], list[dict]] = {}
     with ThreadPoolExecutor(max_workers=LOOKUP_WORKERS) as pool:
-        for answer in pool.map(lambda query: client.filter_records(stream["externalId"], query), queries):
+        answers = pool.map(lambda query: client.filter_records(stream["externalId"], query[1]), queries)
+        # A group's first read (start 0) comes before the reads of its other containers.
+        for (start, _), answer in zip(queries, answers, strict=True):
             for item in answer["items"]:
-                found.setdefault((item["space"], item["externalId"]), []).append(item)
+                key = (item["space"], item["externalId"])
+                if not start:
+                    found.setdefault(key, []).append(item)
+                    continue
+                same = next((r for r in found.get(key, []) if r["createdTime"] == item["createdTime"]), None)
+                if same:
+                    browsing.add_container_values(same, item)
     return found
 
 

@@ -146,6 +146,26 @@ def test_a_dry_run_classifies_every_row_and_the_commit_does_just_that(app, demo)
     assert entry.records.get(external_id="al-0002").changes == update.changes
 
 
+def test_lookups_name_every_container_they_read(app, demo, monkeypatch):
+    # CDF returns the values of the containers a read names; without sources its answer is undocumented.
+    seed(demo, alarm_line(1, message="kept"))
+    client = jobs.get_client()
+    stream, containers = client.retrieve_stream(STREAM), client.list_containers()
+    reads = []
+    filter_records = client.filter_records
+
+    def spy(stream_id, body):
+        reads.append(body)
+        return filter_records(stream_id, body)
+
+    monkeypatch.setattr(client, "filter_records", spy)
+    found = jobs.lookup(client, stream, [{"space": "plant", "externalId": "al-0001"}], containers)
+    named = [selector["source"]["externalId"] for body in reads for selector in body["sources"]]
+    assert sorted(named) == sorted(c["externalId"] for c in containers)
+    assert all(len(body["sources"]) <= 10 for body in reads)
+    assert alarm_props(found[("plant", "al-0001")][0])["message"] == "kept"
+
+
 def test_each_format_imports_the_same_records(app, demo):
     csv_text = "externalId,severity,raisedAt,message\nal-0001,LOW,2026-08-01T12:00:00Z,from csv\n"
     for kind, data in (
