@@ -48,7 +48,7 @@ test: $(VENV)/.installed chromium lint
 	$(VENV)/bin/pytest
 	@if $(PY) -c "import psycopg, sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "PostgreSQL answers: running the database tests on it too"; \
-		DATABASE_URL=$(TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not browser" -p no:cacheprovider; \
+		DATABASE_URL=$(TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not browser and not server" -p no:cacheprovider; \
 	else echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL): database tests ran on SQLite only"; fi
 
 bench: $(VENV)/.installed

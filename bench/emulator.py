@@ -91,7 +91,8 @@ class Server:
                 capture_output=True,
             )
             address = f"127.0.0.1:{self.port}"
-            command = [sys.executable, "-m", "gunicorn", "streamsadmin.wsgi", "--bind", address,
+            command = [sys.executable, "-m", "gunicorn", "-c", "python:streamsadmin.gunicorn",
+                       "streamsadmin.wsgi", "--bind", address,
                        "--worker-class", "gthread", "--threads", "8", "--timeout", "600"]  # fmt: skip
         else:
             command = [*manage, "runserver", f"127.0.0.1:{self.port}", "--noreload"]
@@ -113,7 +114,7 @@ class Server:
             try:
                 requests.get(f"{self.url}/emulator/api/v1/projects/{PROJECT}/streams", timeout=2)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
                 time.sleep(0.2)
         raise RuntimeError(f"the server did not answer within {seconds} s:\n{self.log_tail()}")
 

@@ -11,6 +11,7 @@ Roles come from groups (ROLE_GROUPS): viewer (browse, query, export), editor (al
 records and import), admin (also create and delete streams, see everyone's audit log).
 """
 
+import hashlib
 import ipaddress
 import logging
 from functools import wraps
@@ -20,9 +21,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -36,13 +38,20 @@ ROLE_HELP = {
     "editor": "also edit, create, delete and import records",
     "admin": "also create and delete streams and see everyone's audit log",
 }
-# Paths that do not sign in here: the emulator checks its own bearer tokens.
-PUBLIC_PREFIXES = ("/emulator/", "/static/", "/healthz")
+# Paths that need no signed-in user, matched on the path Django routes on (`path_info`, never `path`,
+# which carries the SCRIPT_NAME a proxy may send): the health check exactly, static files, and the
+# emulator, which checks its own bearer tokens.
+PUBLIC_PATHS = ("/healthz",)
+PUBLIC_PREFIXES = ("/static/", "/emulator/")
 DEMO_USERS = {
     "vera.viewer": ("Vera Viewer", "viewer"),
     "eddie.editor": ("Eddie Editor", "editor"),
     "ada.admin": ("Ada Admin", "admin"),
 }
+# Who the session's cookies belong to behind the proxy.
+PROXY_USER_SESSION_KEY = "proxy_user"
+# Django's user name column: a longer name is refused rather than cut, so two people never share one account.
+USERNAME_MAX_LENGTH = 150
 # Where records/oidc.py keeps the signed-in user's groups (or app roles) from the provider's claims.
 OIDC_GROUPS_SESSION_KEY = "oidc_groups"
 OIDC_REQUIRED_SETTINGS = (
@@ -109,8 +118,21 @@ def cdf_client(request) -> CdfClient:
     return get_client(getattr(request, "cdf_token", None))
 
 
-def refuse(request, reason: str):
-    return render(request, "records/refused.html", {"reason": reason}, status=403)
+def refuse(request, reason: str, status: int = 403):
+    return render(request, "records/refused.html", {"reason": reason}, status=status)
+
+
+def account_username(identity: str) -> str:
+    """The account name of an identity: itself when it fits Django's column, otherwise its start and a
+    hash of the whole, so two long identities that share their first 150 characters stay two people."""
+    if len(identity) <= USERNAME_MAX_LENGTH:
+        return identity
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return f"{identity[: USERNAME_MAX_LENGTH - len(digest) - 1]}~{digest}"
+
+
+def is_public(path_info: str) -> bool:
+    return path_info in PUBLIC_PATHS or path_info.startswith(PUBLIC_PREFIXES)
 
 
 def _trusted(address: str) -> bool:
@@ -122,21 +144,28 @@ def _trusted(address: str) -> bool:
 
 
 class SignInMiddleware:
-    """Every page needs a signed-in user with a role; sets request.role (and request.cdf_token)."""
+    """Every page needs a signed-in user with a role; sets request.role (and request.cdf_token).
+    What it answers for a signed-in user's page is never stored by a browser or a proxy."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.role = None
-        if request.path.startswith(PUBLIC_PREFIXES):
+        if is_public(request.path_info):
             return self.get_response(request)
+        response = self._signed_in(request)
+        # Pages, exports and downloads hold records only their user may see: never cache them.
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def _signed_in(self, request):
         if settings.AUTH_MODE == "proxy":
             refused = self._proxy_user(request)
             if refused:
                 return refused
         else:
-            if request.path in _sign_in_paths():
+            if request.path_info in _sign_in_paths():
                 return self.get_response(request)
             if not request.user.is_authenticated:
                 return redirect(f"{_sign_in_path()}?{urlencode({'next': request.get_full_path()})}")
@@ -193,10 +222,23 @@ class SignInMiddleware:
         if not username:
             return refuse(request, "The single sign-on did not say who you are (no user header).")
         email = request.headers.get(settings.PROXY_EMAIL_HEADER, "").strip()
+        # A server joins a repeated header with commas: two users (or two emails) in one request.
+        if "," in username or "," in email:
+            return refuse(request, "The single sign-on named more than one user.", status=400)
+        if "\x00" in username + email:
+            return refuse(request, "The single sign-on sent a user name this app cannot keep.", status=400)
         groups = [
             g.strip() for g in request.headers.get(settings.PROXY_GROUPS_HEADER, "").split(",") if g.strip()
         ]
-        user, _ = get_user_model().objects.get_or_create(username=username[:150], defaults={"email": email})
+        owner = request.session.get(PROXY_USER_SESSION_KEY)
+        if owner != username:
+            if owner is not None:
+                # Another user's cookies: nothing of theirs (remembered columns, messages) may reach this one.
+                request.session.flush()
+            request.session[PROXY_USER_SESSION_KEY] = username
+        user, _ = get_user_model().objects.get_or_create(
+            username=account_username(username), defaults={"email": email}
+        )
         request.user = user
         request.role = role_for_groups(groups)
         # The user's own CDF token: used for this request only, never stored or sent to the browser.
@@ -227,6 +269,8 @@ def _page_path(request) -> str:
 
 def signin(request):
     """The development sign-in: pick a demo user of each role (no password; DEBUG only)."""
+    if settings.AUTH_MODE != "dev":
+        raise Http404("There is no development sign-in in this mode.")
     next_url = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = "/"

@@ -6,6 +6,7 @@
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.csp import CSP
@@ -33,18 +34,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The security headers come first, so that every response has them: refusals at sign-in too.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Serves the collected static files in production, compressed and cached forever.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "records.auth.SignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "records.auth.SignInMiddleware",
 ]
 
 ROOT_URLCONF = "streamsadmin.urls"
@@ -162,8 +164,20 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Messages live in the session, so that they end with it (a new user behind the proxy flushes it).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Pages carry the CSRF token for htmx (base.html): no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 
 # --- Security headers ---------------------------------------------------------
+
+
+def sign_out_origins(*urls: str) -> list[str]:
+    """The origins of the absolute sign-out URLs among these (relative ones are the app's own)."""
+    parts = (urlsplit(url) for url in urls)
+    return sorted({f"{p.scheme}://{p.netloc}" for p in parts if p.scheme in ("http", "https") and p.netloc})
+
+
 # Scripts and styles come only from our own static files: no inline code anywhere.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -173,7 +187,8 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    # Signing out posts a form that redirects to the proxy's or the provider's sign-out page.
+    "form-action": [CSP.SELF, *sign_out_origins(PROXY_SIGNOUT_URL, OIDC_OP_LOGOUT_URL)],
     "frame-ancestors": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
