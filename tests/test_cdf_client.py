@@ -2,7 +2,9 @@
 credentials, retries (429 with Retry-After, partial 503), timeouts and a dropped connection."""
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -27,6 +29,7 @@ from records.cdf import (
     StaticToken,
     get_client,
 )
+from records.cdf.client import shared_session
 
 from .conftest import PROJECT, TOKEN, EmulatorApi
 
@@ -151,6 +154,35 @@ def test_security_container_definitions_are_cached_per_caller(emulator, settings
         blind.list_containers()
     with pytest.raises(CdfForbiddenError, match="dataModelsAcl:READ"):
         blind.retrieve_containers([("scada", "ScadaAlarm")])
+
+
+def test_security_a_cookie_one_caller_got_is_not_sent_for_another():
+    """Security: the connection pool every client shares keeps no cookies, so a cookie a gateway in
+    front of CDF gives one user's call (a session, a sticky route) never rides along another's."""
+    cookies_sent = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self):
+            cookies_sent.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "gateway-session=for-whoever-called; Path=/")
+            self.end_headers()
+            self.wfile.write(b'{"items": []}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for token in ("user-a", "user-b"):
+            url = f"http://127.0.0.1:{server.server_port}"
+            CdfClient(url, PROJECT, ForwardedToken(token), session=shared_session()).list_streams()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert cookies_sent == [None, None]
 
 
 def test_the_app_credentials_are_one_identity_across_their_tokens():

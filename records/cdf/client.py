@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from django.conf import settings
@@ -39,6 +40,8 @@ POOL_SIZE = 32
 def shared_session() -> requests.Session:
     """The connection pool of the process. Retries are the client's own, so urllib3 makes none."""
     session = requests.Session()
+    # Every caller's requests go through it: a cookie one caller got must not ride along another's.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     adapter = HTTPAdapter(pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
