@@ -86,6 +86,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": f"{tempfile.gettempdir()}/streams-admin-test-{os.getpid()}.sqlite3"
     }
 
+# What CDF answered each caller (container definitions, a token's capabilities: records/cdf/client.py).
+# Memory of each process by default; with several workers, a shared cache such as redis://host:6379/0
+# (Django's own Redis backend).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Record batches may be up to 10 MB (the CDF limit the emulator enforces itself).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 

@@ -139,6 +139,14 @@ def demo(app) -> EmulatorApi:
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached of CDF's answers (the live server shares this process's cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Uploaded files and job files of each test in a folder of its own."""
     settings.MEDIA_ROOT = tmp_path

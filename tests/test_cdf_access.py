@@ -5,9 +5,16 @@ import re
 
 import pytest
 import requests
+from django.core.cache import cache
 
-from records.cdf import CdfForbiddenError, CdfUnauthorizedError, CdfUnavailableError, project_capabilities
-from records.cdf.client import CdfClient, capability_cache
+from records.cdf import (
+    CdfClient,
+    CdfForbiddenError,
+    CdfUnauthorizedError,
+    CdfUnavailableError,
+    ForwardedToken,
+    project_capabilities,
+)
 from records.presentation import error_context
 
 from .conftest import SIGNED_IN_AS_ADMIN
@@ -22,13 +29,6 @@ EVERYTHING = READ_ONLY | {
 }
 CREATE_REASON = "Your CDF access lacks streamsAcl:CREATE"
 DELETE_REASON = "Your CDF access lacks streamsAcl:DELETE"
-
-
-@pytest.fixture(autouse=True)
-def fresh_capabilities():
-    capability_cache.clear()
-    yield
-    capability_cache.clear()
 
 
 @pytest.fixture
@@ -105,19 +105,12 @@ def test_inspect_needs_a_bearer_token(app):
 
 
 def test_the_client_asks_once_per_token_and_keeps_no_token(app):
-    client = CdfClient(f"{app.url}/emulator", "demo", _Token("readonly-token"))
+    client = CdfClient(f"{app.url}/emulator", "demo", ForwardedToken("readonly-token"))
     assert client.capabilities() == READ_ONLY
-    assert CdfClient(f"{app.url}/emulator", "demo", _Token("full-token")).capabilities() == EVERYTHING
-    assert len(capability_cache._entries) == 2
-    assert not any("token" in str(part) for key in capability_cache._entries for part in key[2:])
-
-
-class _Token:
-    def __init__(self, token: str):
-        self.value = token
-
-    def token(self) -> str:
-        return self.value
+    assert CdfClient(f"{app.url}/emulator", "demo", ForwardedToken("full-token")).capabilities() == EVERYTHING
+    assert client.capabilities() == READ_ONLY
+    keys = list(cache._cache)  # the local-memory cache's own keys
+    assert len(keys) == 2 and not any("token" in key for key in keys)
 
 
 # --- reading an inspect answer ---------------------------------------------------------
@@ -221,6 +214,17 @@ def test_a_403_on_the_browser_names_the_missing_capability(forwarded, settings):
     assert page.status_code == 200
     assert "Your CDF access does not allow this" in page.text
     assert "Your CDF access lacks streamRecordsAcl:READ;" in page.text
+
+
+def test_security_a_user_without_data_models_access_never_sees_anothers_containers(forwarded, settings):
+    """Security: container definitions are cached per user. Right after a colleague's visit filled the
+    cache, a user whose token lacks dataModelsAcl:READ still gets CDF's refusal, not the containers."""
+    settings.EMULATOR_TOKENS = "no-models-token=streamsAcl:READ streamRecordsAcl:READ"
+    seen = admin_with("full-token").get(forwarded.url + "/streams/alarms/", timeout=30)
+    assert seen.status_code == 200 and "plant.Alarm.severity" in seen.text
+    page = admin_with("no-models-token").get(forwarded.url + "/streams/alarms/", timeout=30)
+    assert page.status_code == 200 and "plant.Alarm.severity" not in page.text
+    assert "Your CDF access lacks dataModelsAcl:READ;" in page.text
 
 
 # --- a 401 sends the user back through sign-in ------------------------------------------

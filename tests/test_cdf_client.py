@@ -2,7 +2,9 @@
 credentials, retries (429 with Retry-After, partial 503), timeouts and a dropped connection."""
 
 import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -22,11 +24,12 @@ from records.cdf import (
     CdfUnavailableError,
     CdfUnprocessableError,
     ClientCredentials,
+    ForwardedToken,
     RetryPolicy,
     StaticToken,
-    clear_schema_cache,
     get_client,
 )
+from records.cdf.client import shared_session
 
 from .conftest import PROJECT, TOKEN, EmulatorApi
 
@@ -74,7 +77,6 @@ def external_ids(client: CdfClient, stream: str = "alarms") -> list[str]:
 @pytest.fixture
 def emulator(api: EmulatorApi) -> EmulatorApi:
     """A space with a record container and a node container, and a mutable stream "alarms"."""
-    clear_schema_cache()
     assert api.post("/models/spaces", {"items": [{"space": "scada"}]}).status_code == 200
     containers = [
         {
@@ -94,8 +96,7 @@ def emulator(api: EmulatorApi) -> EmulatorApi:
     assert response.status_code == 200, response.text
     body = {"items": [{"externalId": "alarms", "settings": {"template": {"name": "BasicLiveData"}}}]}
     assert api.post("/streams", body).status_code == 201
-    yield api
-    clear_schema_cache()
+    return api
 
 
 # --- every call --------------------------------------------------------------------------------
@@ -140,6 +141,58 @@ def test_spaces_and_record_containers(emulator):
         == client.describe_request("containers/list", params={"usedFor": "record", "limit": 1000}).url
     )
     assert json.loads(by_ids.body) == {"items": [{"space": "scada", "externalId": "Nope"}]}
+
+
+def test_security_container_definitions_are_cached_per_caller(emulator, settings):
+    """Security: one caller's container definitions are never served to another. A token without
+    dataModelsAcl:READ is refused right after a token that may read them filled the cache."""
+    settings.EMULATOR_TOKENS = "no-models-token=streamsAcl:READ streamRecordsAcl:READ"
+    reader = make_client(emulator)
+    assert reader.list_containers() and reader.retrieve_containers([("scada", "ScadaAlarm")])
+    blind = CdfClient(emulator.root, PROJECT, ForwardedToken("no-models-token"), retry=FAST, timeout=10)
+    with pytest.raises(CdfForbiddenError, match="dataModelsAcl:READ"):
+        blind.list_containers()
+    with pytest.raises(CdfForbiddenError, match="dataModelsAcl:READ"):
+        blind.retrieve_containers([("scada", "ScadaAlarm")])
+
+
+def test_security_a_cookie_one_caller_got_is_not_sent_for_another():
+    """Security: the connection pool every client shares keeps no cookies, so a cookie a gateway in
+    front of CDF gives one user's call (a session, a sticky route) never rides along another's."""
+    cookies_sent = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self):
+            cookies_sent.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "gateway-session=for-whoever-called; Path=/")
+            self.end_headers()
+            self.wfile.write(b'{"items": []}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for token in ("user-a", "user-b"):
+            url = f"http://127.0.0.1:{server.server_port}"
+            CdfClient(url, PROJECT, ForwardedToken(token), session=shared_session()).list_streams()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert cookies_sent == [None, None]
+
+
+def test_the_app_credentials_are_one_identity_across_their_tokens():
+    """Security: what CDF answered the app's service principal is kept for that principal, not for
+    each of its short-lived tokens, and never for another client."""
+    first = ClientCredentials("https://idp/token", "app", "secret", ["scope"])
+    again = ClientCredentials("https://idp/token", "app", "rotated-secret", ["scope"])
+    other = ClientCredentials("https://idp/token", "other-app", "secret", ["scope"])
+    assert first.identity() == again.identity() != other.identity()
+    assert StaticToken("a").identity() != StaticToken("b").identity() == ForwardedToken("b").identity()
 
 
 def test_container_definitions_are_cached_briefly(emulator):

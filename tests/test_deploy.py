@@ -41,3 +41,11 @@ def test_wsgi_refuses_the_development_sign_in_without_debug():
     result = run(["-c", "import streamsadmin.wsgi"], **{**PRODUCTION, "AUTH_MODE": "dev"})
     assert result.returncode != 0 and "refused unless DEBUG" in result.stderr
     assert run(["-c", "import streamsadmin.wsgi"], **PRODUCTION).returncode == 0
+
+
+def test_a_shared_cache_is_django_s_own_redis_backend():
+    code = "from django.conf import settings; print(settings.CACHES['default'])"
+    result = run(["manage.py", "shell", "-c", code], CACHE_URL="redis://cache.example.com:6379/0")
+    assert result.returncode == 0, result.stderr
+    assert "'django.core.cache.backends.redis.RedisCache'" in result.stdout
+    assert "'redis://cache.example.com:6379/0'" in result.stdout

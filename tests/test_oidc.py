@@ -15,9 +15,11 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 
 from records.auth import check_auth_mode
+from records.oidc import username_from_claims
 
 CLIENT_ID, CLIENT_SECRET = "streams-admin", "provider-secret"
 OLGA = {
@@ -37,6 +39,8 @@ class FakeProvider:
     def __init__(self):
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.user = OLGA
+        # Claims the userinfo endpoint answers on top of the user's.
+        self.userinfo_changes: dict = {}
         self.authorizations: list[dict] = []
         self.token_requests: list[dict] = []
         self._codes: dict[str, dict] = {}
@@ -61,7 +65,10 @@ class FakeProvider:
                 elif url.path == "/userinfo":
                     token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     claims = provider._access_tokens.get(token)
-                    self.reply(200, claims) if claims else self.reply(401, {"error": "invalid_token"})
+                    if claims:
+                        self.reply(200, {**claims, **provider.userinfo_changes})
+                    else:
+                        self.reply(401, {"error": "invalid_token"})
                 else:
                     self.reply(404, {"error": "not_found"})
 
@@ -176,6 +183,52 @@ def test_app_roles_claim_and_updated_user(oidc_app, provider, settings):
     provider.user = {**OLGA, "given_name": "Olga B.", "roles": "streams-admins"}
     page = requests.Session().get(oidc_app.url + "/", timeout=30)
     assert "Olga B. Owens" in page.text and '<small class="badge">admin</small>' in page.text
+
+
+def test_security_accounts_are_keyed_on_subject_and_issuer_not_username():
+    """Security: an account belongs to one subject of one issuer, never to a preferred_username or an
+    email; a key too long for a username is hashed whole, not cut, so two subjects never share one."""
+    key = username_from_claims
+    olga = {**OLGA, "iss": "https://login.example.com/tenant/v2.0"}
+    assert key(olga) == "0b5e-olga@https://login.example.com/tenant/v2.0"
+    assert key(olga) == key({**olga, "preferred_username": "o", "email": ""})
+    assert key(olga) != key({**olga, "sub": "1c6f-olga"})
+    assert key(olga) != key({**olga, "iss": "https://other.example.com"})
+    long_sub = "s" * 300
+    first, second = key({**olga, "sub": long_sub}), key({**olga, "sub": long_sub[:150] + "t" * 150})
+    assert first != second and len(first) == len(second) <= 150
+    assert key({"sub": "a@b", "iss": "c"}) != key({"sub": "a", "iss": "b@c"})
+
+
+def test_security_two_people_with_one_username_get_two_accounts(oidc_app, provider):
+    """Security: two subjects with the same preferred_username sign in to two accounts, each shown by
+    name; the same subject signing in again gets its own account back; long subjects are not cut."""
+
+    def sign_in(claims: dict) -> str:
+        provider.user = claims
+        page = requests.Session().get(oidc_app.url + "/", timeout=30)
+        assert page.status_code == 200
+        return page.text
+
+    assert "Olga Owens" in sign_in(OLGA)
+    namesake = {"sub": "7d1a-other", "preferred_username": "olga", "groups": ["streams-viewers"]}
+    page = sign_in(namesake)
+    assert "olga <small" in page and '<small class="badge">viewer</small>' in page
+    assert '<small class="badge">editor</small>' in sign_in(OLGA)
+    long_sub = "s" * 300
+    sign_in({**namesake, "sub": long_sub})
+    sign_in({**namesake, "sub": long_sub[:150] + "t" * 150})
+    accounts = get_user_model().objects.filter(first_name__in=["Olga", "olga"])
+    assert accounts.count() == 4
+    assert accounts.get(first_name="Olga").username == f"0b5e-olga@{provider.url}"
+
+
+def test_userinfo_about_another_subject_is_refused(oidc_app, provider):
+    """Security: the account is the signed ID token's subject; userinfo naming another is not believed."""
+    provider.userinfo_changes = {"sub": "someone-else", "groups": ["streams-admins"]}
+    page = requests.Session().get(oidc_app.url + "/", timeout=30)
+    assert page.status_code == 403 and "did not succeed" in page.text
+    assert not get_user_model().objects.filter(username__startswith="someone-else").exists()
 
 
 def test_sign_out_ends_the_session_and_the_providers(oidc_app, provider):

@@ -2,7 +2,7 @@
 
 from .auth import ClientCredentials, ForwardedToken, StaticToken, token_source_from_settings
 from .calls import PreparedCall, as_curl
-from .client import CdfClient, clear_schema_cache, get_client, project_capabilities
+from .client import CdfClient, get_client, project_capabilities
 from .errors import (
     CdfBadRequestError,
     CdfConflictError,
@@ -40,7 +40,6 @@ __all__ = [
     "StaticToken",
     "WriteResult",
     "as_curl",
-    "clear_schema_cache",
     "get_client",
     "project_capabilities",
     "token_source_from_settings",

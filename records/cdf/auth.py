@@ -1,10 +1,13 @@
-"""Where the bearer token comes from: a token source has `token() -> str`.
+"""Where the bearer token comes from: a token source has `token() -> str`, and `identity() -> str`
+naming its caller (a hash) for what is cached of CDF's answers to them.
 
 `settings.CDF_TOKEN_SOURCE` chooses: "static" (CDF_TOKEN), "client-credentials" (an OAuth2 service
 principal: CDF_TOKEN_URL, CDF_CLIENT_ID, CDF_CLIENT_SECRET, CDF_SCOPES) or "forwarded" (the
 signed-in user's own token, handed over by the single-sign-on integration).
 """
 
+import hashlib
+import json
 import threading
 import time
 from urllib.parse import quote
@@ -30,6 +33,10 @@ class StaticToken:
         if not self._token:
             raise CdfUnauthorizedError(self.missing_message)
         return self._token
+
+    def identity(self) -> str:
+        """Who calls CDF, to key what CDF answered them: a hash of the token, never the token."""
+        return hashlib.sha256(self.token().encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(<hidden>)"
@@ -71,6 +78,10 @@ class ClientCredentials:
 
     def __repr__(self) -> str:
         return f"ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+    def identity(self) -> str:
+        """The service principal, the same across its tokens (and secrets): a hash of who it is."""
+        return hashlib.sha256(json.dumps([self.token_url, self.client_id, self.scopes]).encode()).hexdigest()
 
     def token(self) -> str:
         # One thread fetches while the others wait for its token, rather than all fetching at once.

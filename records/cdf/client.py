@@ -4,19 +4,21 @@ Make one `CdfClient` per request (`get_client`), so it can carry the signed-in u
 clients share one pooled `requests.Session`. Every call has a timeout, is retried per `RetryPolicy`,
 and fails with a `CdfError` subclass. Record writes are chunked and do not raise: their `WriteResult`
 tells each record's outcome and holds the errors met (`raise_for_errors()` to raise the first).
+Container definitions and the token's capabilities are kept in Django's cache, per caller.
 """
 
-import copy
 import functools
 import hashlib
 import itertools
+import json
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from requests.adapters import HTTPAdapter
 
 from .auth import token_source_from_settings
@@ -38,44 +40,15 @@ POOL_SIZE = 32
 def shared_session() -> requests.Session:
     """The connection pool of the process. Retries are the client's own, so urllib3 makes none."""
     session = requests.Session()
+    # Every caller's requests go through it: a cookie one caller got must not ride along another's.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     adapter = HTTPAdapter(pool_maxsize=POOL_SIZE, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
-class TtlCache:
-    """A small thread-safe dict whose entries expire."""
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self._entries = {}
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            expires, value = self._entries.get(key, (0.0, None))
-            return copy.deepcopy(value) if expires > self.clock() else None
-
-    def set(self, key, value, seconds: float) -> None:
-        with self._lock:
-            self._entries[key] = (self.clock() + seconds, copy.deepcopy(value))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-# Container definitions by (base url, project, ...): pages read the schema often, and it rarely changes.
-container_cache = TtlCache()
-
-
-def clear_schema_cache() -> None:
-    container_cache.clear()
-
-
-# What a token may do, by (base url, project, hash of the token): pages ask on every request.
-capability_cache = TtlCache()
+# What a token may do is asked on every page; it is kept this long.
 CAPABILITY_CACHE_SECONDS = 60.0
 
 
@@ -144,14 +117,18 @@ class CdfClient:
 
     def capabilities(self) -> set[str]:
         """What the token may do in this project (see `project_capabilities`); cached for a minute."""
-        # The key holds a hash of the token, never the token itself.
-        digest = hashlib.sha256(self.token_source.token().encode()).hexdigest()
-        key = (self.base_url, self.project, digest)
-        granted = capability_cache.get(key)
+        key = self._cache_key("capabilities")
+        granted = cache.get(key)
         if granted is None:
             granted = project_capabilities(self.inspect_token(), self.project)
-            capability_cache.set(key, granted, CAPABILITY_CACHE_SECONDS)
+            cache.set(key, granted, CAPABILITY_CACHE_SECONDS)
         return granted
+
+    def _cache_key(self, *parts: str) -> str:
+        """The key of what CDF answered this caller in this project: CDF shows each caller only what
+        they may see, so no caller is served another's answer. Hashed: it holds no token."""
+        named = json.dumps([self.base_url, self.project, self.token_source.identity(), *parts])
+        return "cdf:" + hashlib.sha256(named.encode()).hexdigest()
 
     # --- streams -------------------------------------------------------------------------
 
@@ -185,30 +162,31 @@ class CdfClient:
 
     def list_containers(self) -> list[dict]:
         """Every record container (`usedFor=record`) of the project; cached for a few seconds."""
-        key = (self.base_url, self.project)
-        containers = container_cache.get(key)
+        key = self._cache_key("containers")
+        containers = cache.get(key)
         if containers is None:
             containers = self._list_all("containers/list", {"usedFor": "record", "limit": LIST_LIMIT})
-            container_cache.set(key, containers, self.schema_cache_seconds)
-            for container in containers:
-                self._cache_container(container)
+            cache.set(key, containers, self.schema_cache_seconds)
+            self._cache_containers(containers)
         return containers
 
     def retrieve_containers(self, ids: list[tuple[str, str]]) -> list[dict]:
         """The containers that exist among `ids` ((space, externalId) pairs); cached for a few seconds."""
         wanted = list(dict.fromkeys((space, external_id) for space, external_id in ids))
-        found = {ref: container_cache.get((self.base_url, self.project, *ref)) for ref in wanted}
+        keys = {ref: self._cache_key("container", *ref) for ref in wanted}
+        cached = cache.get_many(keys.values())
+        found = {ref: cached.get(key) for ref, key in keys.items()}
         unknown = [ref for ref, container in found.items() if container is None]
         for chunk in itertools.batched(unknown, BY_IDS_LIMIT):
             body = {"items": [{"space": space, "externalId": external_id} for space, external_id in chunk]}
-            for container in self._call("containers/byids", body=body)["items"]:
-                found[(container["space"], container["externalId"])] = container
-                self._cache_container(container)
+            read = self._call("containers/byids", body=body)["items"]
+            found.update(((c["space"], c["externalId"]), c) for c in read)
+            self._cache_containers(read)
         return [found[ref] for ref in wanted if found[ref] is not None]
 
-    def _cache_container(self, container: dict) -> None:
-        key = (self.base_url, self.project, container["space"], container["externalId"])
-        container_cache.set(key, container, self.schema_cache_seconds)
+    def _cache_containers(self, containers: list[dict]) -> None:
+        by_key = {self._cache_key("container", c["space"], c["externalId"]): c for c in containers}
+        cache.set_many(by_key, self.schema_cache_seconds)
 
     # --- records -------------------------------------------------------------------------
 
