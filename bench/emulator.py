@@ -72,6 +72,9 @@ class Server:
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "STATIC_ROOT": str(workdir / "static"),
             "EMULATOR_ENABLED": "true",
+            # Without DEBUG the emulator takes only the tokens it knows.
+            "EMULATOR_TOKENS": "bench=streamsAcl:READ streamsAcl:CREATE streamsAcl:DELETE "
+            "streamRecordsAcl:READ streamRecordsAcl:WRITE dataModelsAcl:READ dataModelsAcl:WRITE",
         }
         self.log_path = workdir / "server.log"
         self.process = None

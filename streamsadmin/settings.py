@@ -211,10 +211,12 @@ CDF_RETRY_TOTAL_SECONDS = env.float("CDF_RETRY_TOTAL_SECONDS", default=60.0)
 CDF_SCHEMA_CACHE_SECONDS = env.float("CDF_SCHEMA_CACHE_SECONDS", default=30.0)
 
 # --- Embedded emulator -------------------------------------------------------
-EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=True)
-# Bearer tokens with limited capabilities, as "token=acl:ACTION acl:ACTION;token2=...", e.g.
-# "readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ".
-# Any other non-empty bearer token has every capability.
+# A development and test tool: `manage.py check --deploy` warns when it is on.
+EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)
+# Bearer tokens the emulator knows, with their capabilities, as "token=acl:ACTION acl:ACTION;token2=...",
+# e.g. "readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ".
+# Tokens its OAuth2 endpoint issued have every capability; so has any other token with DEBUG on,
+# while without DEBUG any other token gets 401.
 EMULATOR_TOKENS = env.str(
     "EMULATOR_TOKENS",
     default="readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ",

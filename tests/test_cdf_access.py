@@ -10,7 +10,7 @@ from records.cdf import CdfForbiddenError, CdfUnauthorizedError, CdfUnavailableE
 from records.cdf.client import CdfClient, capability_cache
 from records.presentation import error_context
 
-from .conftest import SIGNED_IN_AS_ADMIN
+from .conftest import SIGNED_IN_AS_ADMIN, TOKEN
 from .test_stream_admin import DEMO_STREAMS, emulator_streams, submit
 
 READ_ONLY = {"streamsAcl:READ", "streamRecordsAcl:READ", "dataModelsAcl:READ"}
@@ -90,7 +90,7 @@ def test_inspect_describes_a_limited_token(app):
 
 
 def test_inspect_gives_an_unrestricted_token_every_capability(app):
-    body = inspect(app, "any-other-token").json()
+    body = inspect(app, TOKEN).json()
     assert granted(body) == EVERYTHING
     assert body["subject"] != inspect(app, "readonly-token").json()["subject"]
 
@@ -107,7 +107,7 @@ def test_inspect_needs_a_bearer_token(app):
 def test_the_client_asks_once_per_token_and_keeps_no_token(app):
     client = CdfClient(f"{app.url}/emulator", "demo", _Token("readonly-token"))
     assert client.capabilities() == READ_ONLY
-    assert CdfClient(f"{app.url}/emulator", "demo", _Token("full-token")).capabilities() == EVERYTHING
+    assert CdfClient(f"{app.url}/emulator", "demo", _Token(TOKEN)).capabilities() == EVERYTHING
     assert len(capability_cache._entries) == 2
     assert not any("token" in str(part) for key in capability_cache._entries for part in key[2:])
 
@@ -182,7 +182,7 @@ def test_a_read_only_token_disables_creating_and_deleting_streams(forwarded):
 
 
 def test_a_full_token_enables_them(forwarded):
-    page = admin_with("full-token").get(forwarded.url + "/", timeout=30).text
+    page = admin_with(TOKEN).get(forwarded.url + "/", timeout=30).text
     assert '<a href="/new-stream/" role="button">New stream</a>' in page
     assert "disabled" not in page and "Your CDF access lacks" not in page
 
@@ -226,6 +226,7 @@ def test_a_403_on_the_browser_names_the_missing_capability(forwarded, settings):
 # --- a 401 sends the user back through sign-in ------------------------------------------
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_401_with_the_apps_own_token_says_so_and_keeps_the_user_signed_in(app, settings):
     browser = dev_sign_in(app, settings)
     inject_fault(app, "streams/list", 401)
