@@ -69,6 +69,7 @@ class Server:
             "DEBUG": "false" if gunicorn else "true",
             # The benchmarks speak plain HTTP.
             "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "STATIC_ROOT": str(workdir / "static"),
             "EMULATOR_ENABLED": "true",

@@ -10,3 +10,5 @@ every_capability = (
 )
 # test-token: the tests' own calls (conftest.TOKEN); dev-token: the app's (CDF_TOKEN's default).
 EMULATOR_TOKENS += f";test-token={every_capability};dev-token={every_capability}"  # noqa: F405
+# The live server and the test client speak plain HTTP.
+SECURE_SSL_REDIRECT = False
