@@ -65,13 +65,19 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
+            # The app's own settings, also when started from the tests.
+            "DJANGO_SETTINGS_MODULE": "streamsadmin.settings",
             # DEBUG logs every SQL query with its parameters quoted: production's server does not.
             "DEBUG": "false" if gunicorn else "true",
             # The benchmarks speak plain HTTP.
             "SECURE_COOKIES": "false",
+            "SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
             "STATIC_ROOT": str(workdir / "static"),
             "EMULATOR_ENABLED": "true",
+            # Without DEBUG the emulator takes only the tokens it knows.
+            "EMULATOR_TOKENS": "bench=streamsAcl:READ streamsAcl:CREATE streamsAcl:DELETE "
+            "streamRecordsAcl:READ streamRecordsAcl:WRITE dataModelsAcl:READ dataModelsAcl:WRITE",
         }
         self.log_path = workdir / "server.log"
         self.process = None

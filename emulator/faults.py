@@ -9,12 +9,15 @@ makes the next `count` calls of that endpoint ("*" for any) misbehave:
   written: the partial-success answer of CDF;
 - `delayMs` sleeps before answering (with or without a status), to provoke client timeouts.
 `DELETE /emulator/_faults` removes every pending fault.
+Only with DEBUG on: without it the endpoint answers 404 and no fault applies, since one request
+could otherwise stall or break every call to the emulator.
 """
 
 import json
 
+from django.conf import settings
 from django.db import transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from .models import Fault
@@ -24,7 +27,7 @@ PARTIAL_STATUSES = {409, 500, 503}
 
 def take(project: str, endpoint: str) -> Fault | None:
     """The pending fault for this call, if any, counting it as used."""
-    if not Fault.objects.exists():
+    if not settings.DEBUG or not Fault.objects.exists():
         return None
     with transaction.atomic():
         fault = (
@@ -45,6 +48,8 @@ def take(project: str, endpoint: str) -> Fault | None:
 
 @csrf_exempt
 def faults_view(request):
+    if not settings.DEBUG:  # as if there were no such endpoint
+        raise Http404
     if request.method == "DELETE":
         Fault.objects.all().delete()
         return JsonResponse({})

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import faults
+from . import faults, oauth
 from .errors import ApiError, bad_request
 
 logger = logging.getLogger(__name__)
@@ -23,12 +23,18 @@ ALL_CAPABILITIES = None  # a token that may do everything
 
 
 def token_capabilities(token: str) -> set[str] | None:
-    """The capabilities of a bearer token: the configured set, or None (everything)."""
+    """The capabilities of a bearer token: the configured set, or None (everything).
+
+    With DEBUG on any other token may do everything; without it only tokens the token endpoint
+    issued may, and any other token gets a 401, as CDF answers a token it does not know.
+    """
     for entry in settings.EMULATOR_TOKENS.split(";"):
         name, _, capabilities = entry.strip().partition("=")
         if name and name == token:
             return set(capabilities.split())
-    return ALL_CAPABILITIES
+    if settings.DEBUG or oauth.issued_to(token):
+        return ALL_CAPABILITIES
+    raise ApiError(401, "Unauthorized: the access token is not valid (unknown, expired or revoked)")
 
 
 def bearer_token(request) -> str:

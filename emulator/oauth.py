@@ -1,7 +1,7 @@
 """The emulator's OAuth2 token endpoint: the client-credentials grant (RFC 6749 §4.4).
 
-Clients configured in `settings.EMULATOR_CLIENTS` (id -> secret) get an opaque bearer token.
-The API accepts any non-empty bearer token, so the token only has to be well formed.
+Clients configured in `settings.EMULATOR_CLIENTS` (id -> secret) get a bearer token signed with
+SECRET_KEY, so that the API can tell the tokens it issued (`issued_to`) without storing them.
 """
 
 import base64
@@ -10,11 +10,23 @@ import secrets
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.core import signing
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 EXPIRES_IN_SECONDS = 3600
+# "." joins the parts, so that a token holds only the characters RFC 6750 allows.
+SIGNER = signing.TimestampSigner(salt="emulator.oauth2.token", sep=".")
+
+
+def issued_to(token: str) -> str | None:
+    """The client a token was issued to, while it is valid and the client still configured; else None."""
+    try:
+        client_id = SIGNER.unsign_object(token, max_age=EXPIRES_IN_SECONDS)
+    except signing.BadSignature:  # expired tokens included
+        return None
+    return client_id if client_id in settings.EMULATOR_CLIENTS else None
 
 
 def _oauth_error(error: str, description: str, status: int) -> JsonResponse:
@@ -54,7 +66,7 @@ def token(request):
         return _oauth_error("invalid_client", "Unknown client id or wrong client secret", 401)
     response = JsonResponse(
         {
-            "access_token": f"emulator-{secrets.token_urlsafe(24)}",
+            "access_token": SIGNER.sign_object(client_id),
             "token_type": "Bearer",
             "expires_in": EXPIRES_IN_SECONDS,
         }

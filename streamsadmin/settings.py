@@ -201,10 +201,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Production runs behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Off by default: the proxy in front usually redirects to HTTPS itself.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# Load balancers probe the health check over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# On unless DEBUG, like secure cookies and HSTS: harmless where the proxy in front redirects already
+# (its X-Forwarded-Proto says HTTPS), and the app is never served over plain HTTP where it does not.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the health check over plain HTTP, and the app calls its embedded emulator
+# on its own port.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^emulator/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -231,10 +233,12 @@ CDF_RETRY_TOTAL_SECONDS = env.float("CDF_RETRY_TOTAL_SECONDS", default=60.0)
 CDF_SCHEMA_CACHE_SECONDS = env.float("CDF_SCHEMA_CACHE_SECONDS", default=30.0)
 
 # --- Embedded emulator -------------------------------------------------------
-EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=True)
-# Bearer tokens with limited capabilities, as "token=acl:ACTION acl:ACTION;token2=...", e.g.
-# "readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ".
-# Any other non-empty bearer token has every capability.
+# A development and test tool: `manage.py check --deploy` warns when it is on.
+EMULATOR_ENABLED = env.bool("EMULATOR_ENABLED", default=DEBUG)
+# Bearer tokens the emulator knows, with their capabilities, as "token=acl:ACTION acl:ACTION;token2=...",
+# e.g. "readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ".
+# Tokens its OAuth2 endpoint issued have every capability; so has any other token with DEBUG on,
+# while without DEBUG any other token gets 401.
 EMULATOR_TOKENS = env.str(
     "EMULATOR_TOKENS",
     default="readonly-token=streamsAcl:READ streamRecordsAcl:READ dataModelsAcl:READ",

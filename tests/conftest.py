@@ -46,6 +46,12 @@ class EmulatorApi:
 
 
 @pytest.fixture
+def fault_injection(settings):
+    """DEBUG on, without which the emulator refuses fault injection (/emulator/_faults)."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def api(live_server, transactional_db) -> EmulatorApi:
     return EmulatorApi(live_server.url)
 

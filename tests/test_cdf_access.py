@@ -17,7 +17,7 @@ from records.cdf import (
 )
 from records.presentation import error_context
 
-from .conftest import SIGNED_IN_AS_ADMIN
+from .conftest import SIGNED_IN_AS_ADMIN, TOKEN
 from .test_stream_admin import DEMO_STREAMS, emulator_streams, submit
 
 READ_ONLY = {"streamsAcl:READ", "streamRecordsAcl:READ", "dataModelsAcl:READ"}
@@ -90,7 +90,7 @@ def test_inspect_describes_a_limited_token(app):
 
 
 def test_inspect_gives_an_unrestricted_token_every_capability(app):
-    body = inspect(app, "any-other-token").json()
+    body = inspect(app, TOKEN).json()
     assert granted(body) == EVERYTHING
     assert body["subject"] != inspect(app, "readonly-token").json()["subject"]
 
@@ -107,7 +107,7 @@ def test_inspect_needs_a_bearer_token(app):
 def test_the_client_asks_once_per_token_and_keeps_no_token(app):
     client = CdfClient(f"{app.url}/emulator", "demo", ForwardedToken("readonly-token"))
     assert client.capabilities() == READ_ONLY
-    assert CdfClient(f"{app.url}/emulator", "demo", ForwardedToken("full-token")).capabilities() == EVERYTHING
+    assert CdfClient(f"{app.url}/emulator", "demo", ForwardedToken(TOKEN)).capabilities() == EVERYTHING
     assert client.capabilities() == READ_ONLY
     keys = list(cache._cache)  # the local-memory cache's own keys
     assert len(keys) == 2 and not any("token" in key for key in keys)
@@ -175,7 +175,7 @@ def test_a_read_only_token_disables_creating_and_deleting_streams(forwarded):
 
 
 def test_a_full_token_enables_them(forwarded):
-    page = admin_with("full-token").get(forwarded.url + "/", timeout=30).text
+    page = admin_with(TOKEN).get(forwarded.url + "/", timeout=30).text
     assert '<a href="/new-stream/" role="button">New stream</a>' in page
     assert "disabled" not in page and "Your CDF access lacks" not in page
 
@@ -209,7 +209,7 @@ def test_when_inspect_fails_nothing_is_disabled(forwarded, monkeypatch):
 
 
 def test_a_403_on_the_browser_names_the_missing_capability(forwarded, settings):
-    settings.EMULATOR_TOKENS = "streams-only-token=streamsAcl:READ dataModelsAcl:READ"
+    settings.EMULATOR_TOKENS += ";streams-only-token=streamsAcl:READ dataModelsAcl:READ"
     page = admin_with("streams-only-token").get(forwarded.url + "/streams/alarms/", timeout=30)
     assert page.status_code == 200
     assert "Your CDF access does not allow this" in page.text
@@ -219,8 +219,8 @@ def test_a_403_on_the_browser_names_the_missing_capability(forwarded, settings):
 def test_security_a_user_without_data_models_access_never_sees_anothers_containers(forwarded, settings):
     """Security: container definitions are cached per user. Right after a colleague's visit filled the
     cache, a user whose token lacks dataModelsAcl:READ still gets CDF's refusal, not the containers."""
-    settings.EMULATOR_TOKENS = "no-models-token=streamsAcl:READ streamRecordsAcl:READ"
-    seen = admin_with("full-token").get(forwarded.url + "/streams/alarms/", timeout=30)
+    settings.EMULATOR_TOKENS += ";no-models-token=streamsAcl:READ streamRecordsAcl:READ"
+    seen = admin_with(TOKEN).get(forwarded.url + "/streams/alarms/", timeout=30)
     assert seen.status_code == 200 and "plant.Alarm.severity" in seen.text
     page = admin_with("no-models-token").get(forwarded.url + "/streams/alarms/", timeout=30)
     assert page.status_code == 200 and "plant.Alarm.severity" not in page.text
@@ -230,6 +230,7 @@ def test_security_a_user_without_data_models_access_never_sees_anothers_containe
 # --- a 401 sends the user back through sign-in ------------------------------------------
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_401_with_the_apps_own_token_says_so_and_keeps_the_user_signed_in(app, settings):
     browser = dev_sign_in(app, settings)
     inject_fault(app, "streams/list", 401)

@@ -146,7 +146,7 @@ def test_spaces_and_record_containers(emulator):
 def test_security_container_definitions_are_cached_per_caller(emulator, settings):
     """Security: one caller's container definitions are never served to another. A token without
     dataModelsAcl:READ is refused right after a token that may read them filled the cache."""
-    settings.EMULATOR_TOKENS = "no-models-token=streamsAcl:READ streamRecordsAcl:READ"
+    settings.EMULATOR_TOKENS += ";no-models-token=streamsAcl:READ streamRecordsAcl:READ"
     reader = make_client(emulator)
     assert reader.list_containers() and reader.retrieve_containers([("scada", "ScadaAlarm")])
     blind = CdfClient(emulator.root, PROJECT, ForwardedToken("no-models-token"), retry=FAST, timeout=10)
@@ -371,6 +371,7 @@ def test_client_from_settings(emulator):
 # --- retries, timeouts, dropped connections ---------------------------------------------------
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_429_is_retried_after_the_time_retry_after_asks(emulator):
     client = make_client(emulator)
     inject(emulator, endpoint="records/filter", status=429, count=2, retryAfter=1)
@@ -380,6 +381,7 @@ def test_429_is_retried_after_the_time_retry_after_asks(emulator):
     assert len(client.session.sent) == 3
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_throttled_after_the_retries_allowed(emulator):
     client = make_client(emulator, retry=RetryPolicy(max_retries=2, backoff_seconds=0.01, total_seconds=5))
     inject(emulator, endpoint="streams/list", status=429, count=5)
@@ -388,6 +390,7 @@ def test_throttled_after_the_retries_allowed(emulator):
     assert len(client.session.sent) == 3
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_retry_after_beyond_the_time_allowed_is_not_waited_for(emulator):
     client = make_client(emulator, retry=RetryPolicy(max_retries=5, total_seconds=2))
     inject(emulator, endpoint="records/ingest", status=503, count=1, retryAfter=30)
@@ -398,6 +401,7 @@ def test_a_retry_after_beyond_the_time_allowed_is_not_waited_for(emulator):
     assert len(client.session.sent) == 1
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_partial_503_retries_only_the_failed_records(emulator):
     client = make_client(emulator)
     items = [alarm(f"A-{n}") for n in range(5)]
@@ -412,6 +416,7 @@ def test_a_partial_503_retries_only_the_failed_records(emulator):
     assert external_ids(client) == ["A-0", "A-1", "A-2", "A-3", "A-4"]
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_partial_409_is_not_retried(emulator):
     client = make_client(emulator)
     inject(emulator, endpoint="records/upsert", status=409, count=1, failRecords=["scada:A-2"])
@@ -422,6 +427,7 @@ def test_a_partial_409_is_not_retried(emulator):
     assert external_ids(client) == ["A-1"]
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_partial_503_that_keeps_failing_reports_those_records(emulator):
     client = make_client(emulator, retry=RetryPolicy(max_retries=1, backoff_seconds=0.01))
     inject(emulator, endpoint="records/delete", status=503, count=5, failRecords=["scada:A-2"])
@@ -434,6 +440,7 @@ def test_a_partial_503_that_keeps_failing_reports_those_records(emulator):
     assert external_ids(client) == ["A-2"]
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_stream_create_is_not_retried_on_503(emulator):
     client = make_client(emulator)
     inject(emulator, endpoint="streams/create", status=503, count=1)
@@ -442,6 +449,7 @@ def test_stream_create_is_not_retried_on_503(emulator):
     assert len(client.session.sent) == 1
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_slow_answer_times_out(emulator):
     client = make_client(emulator, timeout=0.3, retry=RetryPolicy(max_retries=0))
     inject(emulator, endpoint="records/filter", delayMs=1000)
@@ -453,6 +461,7 @@ def test_a_slow_answer_times_out(emulator):
     time.sleep(1)
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_read_that_timed_out_is_retried(emulator):
     client = make_client(emulator, timeout=0.3)
     inject(emulator, endpoint="records/filter", delayMs=1000)

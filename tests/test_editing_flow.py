@@ -6,13 +6,14 @@ import json
 import re
 import time
 
+import pytest
 import requests
 
 from records import editor as editor_views
 from records.cdf import get_client
 from records.models import AuditEntry, AuditRecord
 
-from .conftest import SIGNED_IN_AS_VIEWER
+from .conftest import SIGNED_IN_AS_VIEWER, TOKEN
 from .forms import form_fields, post_form
 
 RECORDS = "/emulator/api/v1/projects/demo/streams/{}/records/filter"
@@ -38,7 +39,7 @@ def cdf_records(app, stream: str, external_id: str) -> list[dict]:
         # An immutable stream is read within its window (maxFilteringInterval, 7 days here).
         body["lastUpdatedTime"] = {"gt": int(time.time() * 1000) - 6 * 86_400_000}
     answer = requests.post(
-        app.url + RECORDS.format(stream), json=body, headers={"Authorization": "Bearer t"}, timeout=30
+        app.url + RECORDS.format(stream), json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
     )
     assert answer.status_code == 200, answer.text
     return answer.json()["items"]
@@ -62,7 +63,7 @@ def colleague_upsert(app, external_id: str, values: dict) -> None:
     answer = requests.post(
         app.url + "/emulator/api/v1/projects/demo/streams/equipment/records/upsert",
         json={"items": [item]},
-        headers={"Authorization": "Bearer t"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
         timeout=30,
     )
     assert answer.status_code == 202, answer.text
@@ -304,6 +305,7 @@ def test_a_new_record_can_be_written_as_raw_json(app, editor):
     assert equipment(app, "eq-raw")["name"] == "Raw pump"
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_delete_a_selection_with_a_partial_failure_and_retry_the_failed_one(app, editor, settings):
     settings.CDF_MAX_RETRIES = 1
     page = editor.get(app.url + "/streams/equipment/records/plant/eq-003", timeout=30)
@@ -411,7 +413,7 @@ def test_a_record_with_values_in_more_than_ten_containers_keeps_them_all(app, ed
         for n in range(10)
     ]
     emulator = "/emulator/api/v1/projects/demo"
-    auth = {"Authorization": "Bearer t"}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
     created = requests.post(
         app.url + emulator + "/models/containers", json={"items": extra}, headers=auth, timeout=30
     )
@@ -460,6 +462,7 @@ def test_a_record_with_values_in_more_than_ten_containers_keeps_them_all(app, ed
     assert equipment(app) == {**before, "site": "Hamar"}
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_partial_failure_of_a_save_is_reported_and_the_retry_writes_it(app, editor, settings):
     settings.CDF_MAX_RETRIES = 1
     preview = preview_edit(app, editor, **{"value:plant.Equipment.site": "Narvik"})

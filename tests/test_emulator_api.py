@@ -7,6 +7,8 @@ import time
 import pytest
 import requests
 
+from emulator.models import Fault
+
 from .conftest import ALARM, EmulatorApi, alarm, filter_all, records_path
 from .contract import assert_contract
 
@@ -450,6 +452,7 @@ def test_wire_details(scada):
     assert [r["externalId"] for r in filter_all(api)] == ["Z-1"]
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_fault_injection(scada, live_server):
     api = scada
     faults = f"{live_server.url}/emulator/_faults"
@@ -502,3 +505,49 @@ def test_a_filter_on_ids_finds_what_a_scan_finds_after_upserts_and_deletes(scada
     assert by_index == by_scan
     a3 = next(record for record in by_index if record["externalId"] == "a-3")
     assert a3["properties"]["scada"]["ScadaAlarm"]["value"] == 99
+
+
+# --- security: without DEBUG (as in every test unless asked) ----------------------------------
+
+
+@pytest.mark.django_db
+def test_fault_injection_is_not_found_without_debug(client):
+    """Security: without DEBUG nobody may inject faults, by any method, cross-site form posts included."""
+    spec = {"project": "test", "endpoint": "*", "delayMs": 60_000, "count": 1000}
+    assert client.get("/emulator/_faults").status_code == 404
+    assert client.post("/emulator/_faults", spec, content_type="application/json").status_code == 404
+    assert client.post("/emulator/_faults", json.dumps(spec), content_type="text/plain").status_code == 404
+    assert client.delete("/emulator/_faults").status_code == 404
+    assert not Fault.objects.exists()
+
+
+def as_bearer(client, token: str, body: dict | None = None):
+    """List the streams of the project "test" with this token, or create the ones in `body`."""
+    path, headers = "/emulator/api/v1/projects/test/streams", {"Authorization": f"Bearer {token}"}
+    if body is None:
+        return client.get(path, headers=headers)
+    return client.post(path, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+def test_without_debug_only_issued_and_configured_tokens_are_accepted(client, settings):
+    """Security: without DEBUG an unknown token gets CDF's 401 and changes nothing; a token the
+    token endpoint issued, or one in EMULATOR_TOKENS, works."""
+    pumps = {"items": [{"externalId": "pumps", "settings": {"template": {"name": "BasicLiveData"}}}]}
+    unknown = as_bearer(client, "made-up", pumps)
+    assert unknown.status_code == 401 and unknown.json()["error"]["code"] == 401
+    assert as_bearer(client, "made-up").status_code == 401
+    inspect = client.get("/emulator/api/v1/token/inspect", headers={"Authorization": "Bearer made-up"})
+    assert inspect.status_code == 401
+
+    form = {"grant_type": "client_credentials", "client_id": "streams-admin"}
+    issued = client.post("/emulator/oauth2/token", {**form, "client_secret": "emulator-secret"})
+    token = issued.json()["access_token"]
+    assert as_bearer(client, token, pumps).status_code == 201
+    assert as_bearer(client, token + "x").status_code == 401
+    assert [s["externalId"] for s in as_bearer(client, "readonly-token").json()["items"]] == ["pumps"]
+
+    settings.EMULATOR_CLIENTS = {}  # a client taken out of the settings loses its tokens
+    assert as_bearer(client, token).status_code == 401
+    settings.DEBUG = True  # development: any token may do everything, as always
+    assert as_bearer(client, "made-up").status_code == 200

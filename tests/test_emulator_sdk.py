@@ -15,6 +15,8 @@ from cognite.client.data_classes.data_modeling.records import (
 )
 from cognite.client.data_classes.data_modeling.streams import StreamTemplate, StreamWrite, StreamWriteSettings
 
+from .conftest import TOKEN
+
 global_config.disable_pypi_version_check = True
 global_config.silence_feature_preview_warnings = True
 
@@ -24,7 +26,7 @@ def client(live_server, transactional_db) -> CogniteClient:
     config = ClientConfig(
         client_name="streams-admin-tests",
         project="test",
-        credentials=Token("sdk-token"),
+        credentials=Token(TOKEN),
         base_url=f"{live_server.url}/emulator",
     )
     return CogniteClient(config)

@@ -331,6 +331,7 @@ def test_a_run_whose_job_was_queued_again_by_another_worker_stops(app, demo, mon
     assert len(stored(demo)) == 25
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_records_failing_with_503_are_retried_to_completion(app, demo):
     failing = ["plant:al-0002", "plant:al-0004"]
     inject(app, endpoint="records/upsert", status=503, failRecords=failing, count=2)
@@ -341,6 +342,7 @@ def test_records_failing_with_503_are_retried_to_completion(app, demo):
     assert len(stored(demo)) == 5
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_records_cdf_refuses_are_reported_with_the_reason_and_downloadable(app, demo):
     inject(app, endpoint="records/upsert", status=409, failRecords=["plant:al-0002"])
     job = import_job([alarm_line(n) for n in range(1, 4)])

@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from .conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER
+from .conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER, TOKEN
 
 DEMO_STREAMS = {"equipment", "alarms", "sensor-readings", "readings-archive"}
 
@@ -28,7 +28,9 @@ def submit(session: requests.Session, url: str, data: dict) -> requests.Response
 
 def emulator_streams(app) -> dict[str, dict]:
     answer = requests.get(
-        app.url + "/emulator/api/v1/projects/demo/streams", headers={"Authorization": "Bearer t"}, timeout=30
+        app.url + "/emulator/api/v1/projects/demo/streams",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
     )
     assert answer.status_code == 200
     return {stream["externalId"]: stream for stream in answer.json()["items"]}
@@ -110,6 +112,7 @@ def test_an_existing_stream_id_gets_the_conflict_explained(app, admin):
     assert emulator_streams(app)["alarms"]["createdFromTemplate"] == "BasicLiveData"
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_cdf_refusals_are_shown_with_the_input_kept(app, admin):
     fault = {"project": "demo", "endpoint": "streams/create", "status": 400, "count": 1}
     requests.post(app.url + "/emulator/_faults", json=fault, timeout=10)

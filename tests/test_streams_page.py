@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import requests
 
 
@@ -28,6 +29,7 @@ def test_quick_search_narrows_the_list(app, steward):
     assert "No stream id contains “&lt;b&gt;zzz&lt;/b&gt;”" in nothing
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_cdf_failure_shows_a_banner_not_a_server_error(app, steward):
     fault = {"project": "demo", "endpoint": "streams/list", "status": 403, "count": 1}
     requests.post(app.url + "/emulator/_faults", json=fault, timeout=10)

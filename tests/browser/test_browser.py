@@ -6,6 +6,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.conftest import TOKEN
+
 from .conftest import screenshot, serious_accessibility_violations
 
 pytestmark = pytest.mark.browser
@@ -187,6 +189,7 @@ def test_immutable_stream_explains_its_window_and_refuses_a_wider_one(page):
     expect(page.get_by_text("records updated in the last 1 day")).to_be_visible()
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_bad_input_gets_a_message_not_a_server_error(page, app):
     response = page.goto("/streams/no-such-stream/")
     assert response.status == 404
@@ -223,7 +226,7 @@ def test_bad_input_gets_a_message_not_a_server_error(page, app):
 def test_deleted_records_are_marked_in_the_feed(page, app):
     api = f"{app.url}/emulator/api/v1/projects/demo/streams/alarms/records/delete"
     body = {"items": [{"space": "plant", "externalId": "alarm-00799"}]}
-    answer = requests.post(api, json=body, headers={"Authorization": "Bearer t"}, timeout=30)
+    answer = requests.post(api, json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
     assert answer.ok, answer.text
     page.goto("/streams/alarms/?mode=sync&source=plant.Alarm&start=1h&size=1000")
     row = page.get_by_role("row", name=re.compile("alarm-00799"))

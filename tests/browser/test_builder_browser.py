@@ -159,6 +159,7 @@ def test_bad_values_are_named_at_the_condition_and_the_results_stay(new_page):
     assert serious_accessibility_violations(page) == []
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_what_is_typed_while_the_builder_is_redrawn_is_kept(page, app):
     page.goto(START)
     page.get_by_role("group", name="Filter").get_by_role("button", name="Add condition").click()

@@ -118,6 +118,7 @@ def test_the_second_of_two_editors_sees_the_conflict_and_chooses(new_page):
     ]
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_partial_failure_is_reported_per_record_and_the_retry_succeeds(new_page, app, settings):
     settings.CDF_MAX_RETRIES = 1
     page = signed_in_page(new_page, SIGNED_IN_AS_EDITOR, bypass_csp=True)

@@ -96,6 +96,7 @@ def watch_progress(page, done_heading: str) -> list[int]:
     return seen
 
 
+@pytest.mark.usefixtures("fault_injection")
 def test_a_steward_imports_a_file_with_a_dry_run_and_watches_it_commit(
     new_page, app, imports_stream, worker, tmp_path
 ):
