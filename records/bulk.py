@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse, QueryDict, Streamin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -324,7 +325,8 @@ def job_report(request, job_id):
 
 def _attachment(body, name: str, content_type: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The name comes from the uploaded file's: quoted or percent-encoded as RFC 6266 says.
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
@@ -376,9 +378,7 @@ def export(request, stream_id):
         context["error"] = error_context(error)
         return _render(request, "records/export_error.html", context, status=502)
     body = exporting.write(kind, exporting.export_columns(state), _chain(first, pages))
-    response = StreamingHttpResponse(body, content_type=exporting.FORMATS[kind][1])
-    response["Content-Disposition"] = f'attachment; filename="{stream_id}.{kind}"'
-    return response
+    return _attachment(body, f"{stream_id}.{kind}", exporting.FORMATS[kind][1])
 
 
 def _count(client, stream_id: str, state) -> int | None:

@@ -251,3 +251,28 @@ def test_the_jobs_page_lists_what_each_role_may_see(app, editor):
     viewer.headers.update(SIGNED_IN_AS_VIEWER)
     own = viewer.get(f"{app.url}/jobs/", timeout=30).text
     assert f'href="/jobs/{export.id}/"' in own and "fixes.csv" not in own
+
+
+@pytest.mark.parametrize(
+    ("file_name", "disposition"),
+    [
+        (
+            "a\"; filename*=UTF-8''evil.csv",
+            "attachment; filename=\"a\\\"; filename*=UTF-8''evil-invalid.jsonl\"",
+        ),
+        ("pumpé ø.jsonl", "attachment; filename*=utf-8''pump%C3%A9%20%C3%B8-invalid.jsonl"),
+    ],
+)
+def test_security_downloads_name_the_uploaded_file_without_adding_header_parameters(
+    app, demo, editor, file_name, disposition
+):
+    """Security: the name of a download comes from the uploaded file's, quoted or encoded as
+    RFC 6266 says, so a name cannot add parameters to Content-Disposition."""
+    job = import_job([alarm_line(1, severity="HUGE")], dry_run=True)
+    job.file_name = file_name
+    job.save()
+    jobs.run(job)
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30)
+    assert invalid.headers["Content-Disposition"] == disposition
+    report = editor.get(f"{app.url}/jobs/{job.id}/report.csv", timeout=30)
+    assert report.headers["Content-Disposition"] == disposition.replace("invalid.jsonl", "dry-run-report.csv")
