@@ -89,31 +89,31 @@ def import_upload(request, stream_id):
 
 def _saved_upload(request, stream, containers, upload, chosen: str) -> Job:
     """Keep the upload under MEDIA_ROOT and read its first rows for the mapping; FileProblem if the
-    file cannot be read as the format says (the file is removed again)."""
+    file cannot be read as the format says. A file refused for any reason is removed again."""
     name = f"imports/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:10]}"
     path = jobs.media_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for piece in upload.chunks():
-            out.write(piece)
-    with path.open("rb") as binary:
-        kind = chosen or importing.detect_format(upload.name, binary.read(1024))
     try:
+        with path.open("wb") as out:
+            for piece in upload.chunks():
+                out.write(piece)
+        with path.open("rb") as binary:
+            kind = chosen or importing.detect_format(upload.name, binary.read(1024))
         with path.open("rb") as binary:
             columns, _ = importing.sample_columns(importing.read_rows(binary, kind))
-    except importing.FileProblem:
-        path.unlink()
+        return Job.objects.create(
+            user=request.user,
+            stream=stream["externalId"],
+            kind=Job.Kind.IMPORT,
+            file=name,
+            file_name=upload.name[:255],
+            format=kind,
+            mode="ingest" if stream["type"] == "Immutable" else "upsert",
+            settings={"columns": columns, "mapping": importing.auto_mapping(columns, containers)},
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
         raise
-    return Job.objects.create(
-        user=request.user,
-        stream=stream["externalId"],
-        kind=Job.Kind.IMPORT,
-        file=name,
-        file_name=upload.name[:255],
-        format=kind,
-        mode="ingest" if stream["type"] == "Immutable" else "upsert",
-        settings={"columns": columns, "mapping": importing.auto_mapping(columns, containers)},
-    )
 
 
 # --- mapping, preview, dry run --------------------------------------------------------------------
