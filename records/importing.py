@@ -218,6 +218,9 @@ def _jsonl_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
         yield _object_row(number, value, "line", line)
 
 
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
 def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
     """The items of a top-level JSON array, decoded one at a time from a sliding buffer."""
     decoder = json.JSONDecoder()
@@ -244,8 +247,7 @@ def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
         """The next character that is not white space ("" at the end of the file)."""
         nonlocal position
         while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n":
-                position += 1
+            position = _JSON_SPACE.match(buffer, position).end()
             if position < len(buffer):
                 return buffer[position]
             if exhausted:

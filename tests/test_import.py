@@ -352,3 +352,16 @@ def test_a_row_with_a_column_the_first_rows_lack_is_invalid_naming_it():
             importing.record_of(chosen, read[3])
     read = rows("externalId,severity\na,LOW\nb,LOW,late\n", "csv")
     assert read[1].problem == "This row has 3 cells; the header has 2 columns."
+
+
+def test_security_white_space_between_json_array_items_is_skipped_at_once(tmp_path):
+    """Security: 32 MB of white space between two items of a JSON array is skipped in well under 2 s."""
+    path = tmp_path / "spaced.json"
+    with path.open("wb") as out:
+        out.write(b'[{"a": 1}')
+        for _ in range(32 * 1024):
+            out.write(b" \n" * 512)
+        out.write(b', {"b": 2}]')
+    started = time.monotonic()
+    assert [row.cells for row in read_file(path, "json")] == [{"a": 1}, {"b": 2}]
+    assert time.monotonic() - started < 2
