@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpResponse, QueryDict, Streamin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -88,31 +89,31 @@ def import_upload(request, stream_id):
 
 def _saved_upload(request, stream, containers, upload, chosen: str) -> Job:
     """Keep the upload under MEDIA_ROOT and read its first rows for the mapping; FileProblem if the
-    file cannot be read as the format says (the file is removed again)."""
+    file cannot be read as the format says. A file refused for any reason is removed again."""
     name = f"imports/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:10]}"
     path = jobs.media_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        for piece in upload.chunks():
-            out.write(piece)
-    with path.open("rb") as binary:
-        kind = chosen or importing.detect_format(upload.name, binary.read(1024))
     try:
+        with path.open("wb") as out:
+            for piece in upload.chunks():
+                out.write(piece)
+        with path.open("rb") as binary:
+            kind = chosen or importing.detect_format(upload.name, binary.read(1024))
         with path.open("rb") as binary:
             columns, _ = importing.sample_columns(importing.read_rows(binary, kind))
-    except importing.FileProblem:
-        path.unlink()
+        return Job.objects.create(
+            user=request.user,
+            stream=stream["externalId"],
+            kind=Job.Kind.IMPORT,
+            file=name,
+            file_name=upload.name[:255],
+            format=kind,
+            mode="ingest" if stream["type"] == "Immutable" else "upsert",
+            settings={"columns": columns, "mapping": importing.auto_mapping(columns, containers)},
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
         raise
-    return Job.objects.create(
-        user=request.user,
-        stream=stream["externalId"],
-        kind=Job.Kind.IMPORT,
-        file=name,
-        file_name=upload.name[:255],
-        format=kind,
-        mode="ingest" if stream["type"] == "Immutable" else "upsert",
-        settings={"columns": columns, "mapping": importing.auto_mapping(columns, containers)},
-    )
 
 
 # --- mapping, preview, dry run --------------------------------------------------------------------
@@ -324,7 +325,8 @@ def job_report(request, job_id):
 
 def _attachment(body, name: str, content_type: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The name comes from the uploaded file's: quoted or percent-encoded as RFC 6266 says.
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
@@ -376,9 +378,7 @@ def export(request, stream_id):
         context["error"] = error_context(error)
         return _render(request, "records/export_error.html", context, status=502)
     body = exporting.write(kind, exporting.export_columns(state), _chain(first, pages))
-    response = StreamingHttpResponse(body, content_type=exporting.FORMATS[kind][1])
-    response["Content-Disposition"] = f'attachment; filename="{stream_id}.{kind}"'
-    return response
+    return _attachment(body, f"{stream_id}.{kind}", exporting.FORMATS[kind][1])
 
 
 def _count(client, stream_id: str, state) -> int | None:

@@ -9,11 +9,12 @@ Values go through the shared rules: a CSV cell through `schema.parse_text`, a JS
 import codecs
 import csv
 import functools
-import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from cdftypes.values import InvalidValue, normalize_value, short
 
@@ -80,30 +81,61 @@ def text_chunks(binary) -> Iterator[str]:
             return
 
 
-class _TextReader(io.TextIOBase):
-    """The decoded chunks as a text file, for the csv module."""
+class _Lines:
+    """The text's lines (each with its newline), read in linear time however long they are. FileProblem
+    for a NUL character, or as soon as a row grows longer than `limit` characters (before it is held
+    whole), naming the line it starts on; a CSV row may span lines, so its reader says where rows start."""
 
-    def __init__(self, chunks: Iterator[str]):
+    def __init__(self, chunks: Iterator[str], limit: int):
         self.chunks = chunks
-        self.buffer = ""
+        self.limit = limit
+        self.number = 0  # lines read
+        self.row_start = 1  # the line the row being read starts on
+        self.row_chars = 0
 
-    def readable(self):
-        return True
+    def start_row(self) -> None:
+        self.row_start, self.row_chars = self.number + 1, 0
 
-    def readline(self, size=-1):
-        while "\n" not in self.buffer:
-            piece = next(self.chunks, None)
-            if piece is None:
-                break
-            self.buffer += piece
-        line, newline, self.buffer = self.buffer.partition("\n")
-        return line + newline
+    def _grow(self, chars: int) -> None:
+        self.row_chars += chars
+        if self.row_chars > self.limit:
+            where = f"Line {self.row_start}"
+            if self.number >= self.row_start:
+                where = f"The row starting on line {self.row_start}"
+            raise FileProblem(
+                f"{where} is longer than {self.limit // 1024} KB, the most a row of an import may be "
+                "(IMPORT_MAX_LINE_KILOBYTES)."
+            )
 
-    def __next__(self):
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
+    def __iter__(self) -> Iterator[str]:
+        pending: list[str] = []  # the start of a line that goes on in the next chunk
+        for chunk in self.chunks:
+            nul = chunk.find("\x00")
+            if nul != -1:
+                line = self.number + 1 + chunk.count("\n", 0, nul)
+                raise FileProblem(
+                    f"Line {line} holds a NUL character, which text does not: the file may be UTF-16 or "
+                    "binary. Save it as UTF-8 text and upload it again."
+                )
+            start = 0
+            while end := chunk.find("\n", start) + 1:
+                self._grow(end - start)
+                line = chunk[start:end]
+                if pending:
+                    line, pending = "".join(pending) + line, []
+                self.number += 1
+                yield line
+                start = end
+            if start < len(chunk):
+                self._grow(len(chunk) - start)
+                pending.append(chunk[start:])
+        if pending:
+            self.number += 1
+            yield "".join(pending)
+
+
+def max_row_chars() -> int:
+    return settings.IMPORT_MAX_LINE_KILOBYTES * 1024
 
 
 def read_rows(binary, kind: str) -> Iterator[Row]:
@@ -111,15 +143,16 @@ def read_rows(binary, kind: str) -> Iterator[Row]:
     what it claims to be (or empty); a row that cannot be read comes with its problem."""
     readers = {"csv": _csv_rows, "jsonl": _jsonl_rows, "json": _json_array_rows}
     empty = True
-    for row in readers[kind](text_chunks(binary)):
+    for row in readers[kind](text_chunks(binary), max_row_chars()):
         empty = False
         yield row
     if empty:
         raise FileProblem(f"The file holds no rows: it is empty or has only a {FORMATS[kind]} header.")
 
 
-def _csv_rows(chunks: Iterator[str]) -> Iterator[Row]:
-    reader = csv.reader(_TextReader(chunks))
+def _csv_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
+    lines = _Lines(chunks, limit)
+    reader = csv.reader(lines)
     try:
         header = next(reader, None)
     except csv.Error as error:
@@ -137,6 +170,7 @@ def _csv_rows(chunks: Iterator[str]) -> Iterator[Row]:
         )
     number = 0
     while True:
+        lines.start_row()
         try:
             cells = next(reader)
         except StopIteration:
@@ -159,14 +193,19 @@ def _csv_rows(chunks: Iterator[str]) -> Iterator[Row]:
         yield Row(number, dict(zip(header, map(from_formula_safe, cells), strict=True)))
 
 
-def _jsonl_rows(chunks: Iterator[str]) -> Iterator[Row]:
+def _jsonl_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
     number = 0
-    for line in _TextReader(chunks):
+    lines = _Lines(chunks, limit)
+    for line in lines:
+        lines.start_row()
         if not line.strip():
             continue
         number += 1
         if number == 1 and line.lstrip().startswith("["):
             raise FileProblem("The file is a JSON array, not JSON Lines: choose the JSON array format.")
+        if too_deep(line):
+            yield Row(number, {}, f"This line nests arrays and objects deeper than {MAX_NESTING} levels.")
+            continue
         try:
             value = json.loads(line)
         except ValueError as error:
@@ -176,35 +215,44 @@ def _jsonl_rows(chunks: Iterator[str]) -> Iterator[Row]:
                 ) from None
             yield Row(number, {}, f"This line is not JSON: {error}.")
             continue
-        yield _object_row(number, value)
+        yield _object_row(number, value, "line", line)
 
 
-def _json_array_rows(chunks: Iterator[str]) -> Iterator[Row]:
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
     """The items of a top-level JSON array, decoded one at a time from a sliding buffer."""
     decoder = json.JSONDecoder()
     buffer, position, number = "", 0, 0
     exhausted = False
 
-    def fill() -> bool:
+    def fill(until: int = 0) -> None:
+        """Read at least one more piece, and on until the buffer holds `until` characters from
+        `position` (or the file ends)."""
         nonlocal buffer, position, exhausted
-        piece = next(chunks, None)
-        if piece is None:
-            exhausted = True
-            return False
-        buffer = buffer[position:] + piece
-        position = 0
-        return True
+        pieces, size = [], len(buffer) - position
+        while not pieces or size < until:
+            piece = next(chunks, None)
+            if piece is None:
+                exhausted = True
+                break
+            pieces.append(piece)
+            size += len(piece)
+        if pieces:
+            buffer = buffer[position:] + "".join(pieces)
+            position = 0
 
     def skip_space() -> str:
         """The next character that is not white space ("" at the end of the file)."""
         nonlocal position
         while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n":
-                position += 1
+            position = _JSON_SPACE.match(buffer, position).end()
             if position < len(buffer):
                 return buffer[position]
-            if not fill():
+            if exhausted:
                 return ""
+            fill()
 
     first = skip_space()
     if first == "":
@@ -225,28 +273,98 @@ def _json_array_rows(chunks: Iterator[str]) -> Iterator[Row]:
             position += 1
             expect_item = True
             continue
+        item = f"Item {number + 1} of the JSON array"
         while True:
             try:
                 value, end = decoder.raw_decode(buffer, position)
                 # A number at the end of the buffer may go on in the next piece.
-                if end == len(buffer) and not exhausted and fill():
-                    continue
-                break
-            except ValueError as error:
-                if not exhausted and fill():
-                    continue
+                done = end < len(buffer) or exhausted
+            except RecursionError:
                 raise FileProblem(
-                    f"Item {number + 1} of the JSON array is not valid JSON: {error}."
+                    f"{item} nests arrays and objects deeper than {MAX_NESTING} levels."
                 ) from None
-        position = end
+            except ValueError as error:
+                if exhausted or not _cut_short(error, len(buffer)):
+                    raise FileProblem(f"{item} is not valid JSON: {error}.") from None
+                done = False
+            if done and end - position <= limit:
+                break
+            if len(buffer) - position > limit:
+                raise FileProblem(
+                    f"{item} is longer than {limit // 1024} KB, the most a row of an import may be "
+                    "(IMPORT_MAX_LINE_KILOBYTES)."
+                )
+            # Twice as much before decoding the item again, so that a long item costs linear time.
+            fill(2 * (len(buffer) - position))
+        start, position = position, end
         number += 1
         expect_item = False
-        yield _object_row(number, value)
+        if too_deep(buffer, start, end):
+            yield Row(number, {}, f"This item nests arrays and objects deeper than {MAX_NESTING} levels.")
+            continue
+        yield _object_row(number, value, "item", buffer, start, end)
 
 
-def _object_row(number: int, value) -> Row:
+def _cut_short(error: ValueError, length: int) -> bool:
+    """Whether decoding failed only where the buffer ends (the item may go on after it)."""
+    if not isinstance(error, json.JSONDecodeError):
+        return False  # e.g. a number of too many digits
+    return error.msg.startswith("Unterminated string") or error.pos >= length - len("-Infinity")
+
+
+# Arrays and objects deeper than this are refused: deeper values overflow Python's recursion in the
+# checks and pages that follow (and json.loads itself stops at about 1000).
+MAX_NESTING = 100
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
+
+
+def too_deep(text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether JSON text nests arrays and objects more than MAX_NESTING levels deep; quick for the
+    usual text, which holds fewer brackets than that."""
+    end = len(text) if end is None else end
+    if text.count("[", start, end) + text.count("{", start, end) <= MAX_NESTING:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text, start, end):
+        if token.group() in ("[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif token.group() in ("]", "}"):
+            depth -= 1
+    return False
+
+
+# The JSON escapes of what a database cannot store in text: NUL, and surrogates (which JSON decoding
+# leaves as they are when unpaired); the text is searched for them before the values are.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = "\\u0000 (a NUL character) or an unpaired surrogate such as \\ud800, which cannot be stored"
+
+
+def unstorable(value, text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether a JSON value decoded from `text` holds a NUL character or an unpaired surrogate, in a
+    string or a key."""
+    if not _UNSTORABLE_ESCAPE.search(text, start, len(text) if end is None else end):
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack += [*item, *item.values()]
+        elif isinstance(item, list):
+            stack += item
+    return False
+
+
+def _object_row(number: int, value, what: str, text: str, start: int = 0, end: int | None = None) -> Row:
     if not isinstance(value, dict):
         return Row(number, {}, f"This item is {short(value)}, not a JSON object.")
+    if unstorable(value, text, start, end):
+        return Row(number, {}, f"This {what} holds {UNSTORABLE}.")
     return Row(number, flatten(value))
 
 
@@ -323,7 +441,9 @@ def auto_mapping(columns: list[str], containers: list[dict]) -> dict:
 
 
 def sample_columns(rows: Iterator[Row], limit: int = 200) -> tuple[list[str], list[Row]]:
-    """The columns seen in the first rows (in order of appearance) and those rows."""
+    """The columns seen in the first rows (in order of appearance) and those rows. A later row with
+    another column is refused by `record_of`, naming it (reading every row here would hold the upload
+    for minutes on a large file of short rows)."""
     columns, sample = {}, []
     for row in rows:
         sample.append(row)
@@ -345,6 +465,7 @@ class Plan:
     targets: dict[str, Target]  # column -> target
     containers: dict[str, dict]  # "space.externalId" -> container
     kind: str  # csv, jsonl, json
+    columns: frozenset  # of the file's first rows, as read at its upload
     errors: dict = field(default_factory=dict)
 
     @property
@@ -372,7 +493,7 @@ def required_properties(container: dict) -> list[str]:
 def make_plan(mapping: dict, containers: list[dict], kind: str, columns: list[str]) -> Plan:
     """The plan of a mapping, with a message per form field for what cannot work."""
     known = targets(containers)
-    plan = Plan(mapping, {}, {container_ref(c): c for c in containers}, kind)
+    plan = Plan(mapping, {}, {container_ref(c): c for c in containers}, kind, frozenset(columns))
     for column, key in mapping.get("columns", {}).items():
         if not key:
             continue
@@ -409,6 +530,12 @@ def record_of(plan: Plan, row: Row) -> dict:
     """The record to write for a row ({"space", "externalId", "sources"}); RowInvalid says why not."""
     if row.problem:
         raise RowInvalid(row.problem)
+    if not row.cells.keys() <= plan.columns:
+        unknown = next(key for key in row.cells if key not in plan.columns)
+        raise RowInvalid(
+            f"The row has a column {unknown}, which the file's first rows (whose columns are mapped) do "
+            "not have. Download the invalid rows and import them as a file of their own to map it."
+        )
     space = _text_cell(row, plan.mapping.get("space_column")) or plan.mapping.get("space", "")
     if not space:
         raise RowInvalid(f"The {plan.mapping.get('space_column')} column is empty: the record needs a space.")
@@ -433,7 +560,7 @@ def record_of(plan: Plan, row: Row) -> dict:
         where = plan.wheres[column]
         try:
             if plan.kind == "csv":
-                value = schema.parse_text(target.type, value, where)
+                value = _parsed_cell(target.type, value, where)
             value = normalize_value(target.type, value, where)
         except InvalidValue as error:
             raise RowInvalid(str(error).rstrip(".") + ".") from None
@@ -451,6 +578,23 @@ def record_of(plan: Plan, row: Row) -> dict:
             {"source": source_ref(ref), "properties": values} for ref, values in sorted(sources.items())
         ],
     }
+
+
+def _parsed_cell(prop_type: dict, text: str, where: str):
+    """A CSV cell read as the record form reads it; a cell read as JSON is first checked not to nest
+    too deep, nor to hold what cannot be stored, as the values of JSON rows are when read."""
+    if prop_type.get("list") or prop_type["type"] in ("json", "direct"):
+        if too_deep(text):
+            raise InvalidValue(
+                f"The value of {where} nests arrays and objects deeper than {MAX_NESTING} levels."
+            )
+        try:
+            value = json.loads(text) if _UNSTORABLE_ESCAPE.search(text) else None
+        except ValueError:
+            value = None  # not JSON: parse_text says so
+        if unstorable(value, text):
+            raise InvalidValue(f"The value of {where} holds {UNSTORABLE}.")
+    return schema.parse_text(prop_type, text, where)
 
 
 def _text_cell(row: Row, column: str | None) -> str:

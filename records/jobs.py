@@ -279,8 +279,14 @@ def open_rows(job: Job) -> Iterator[importing.Row]:
 def count_rows(job: Job) -> int:
     """The rows of the file, for the progress bar; JSON Lines by their lines, without parsing them."""
     if job.format == "jsonl":
+        count, blank = 0, True
         with media_path(job.file).open("rb") as binary:
-            return sum(1 for line in binary if line.strip())
+            # Read in pieces, so that a long line (refused when rows are read) is never held whole.
+            for piece in iter(functools.partial(binary.readline, importing.READ_BYTES), b""):
+                blank = blank and not piece.strip()
+                if piece.endswith(b"\n"):
+                    count, blank = count + (not blank), True
+        return count + (not blank)
     return sum(1 for _ in open_rows(job))
 
 

@@ -101,6 +101,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # The largest import file accepted, in megabytes.
 IMPORT_MAX_MEGABYTES = env.int("IMPORT_MAX_MEGABYTES", default=200)
+# The longest row of an import file (a CSV row, a JSON Lines line, a JSON array item), in kilobytes.
+IMPORT_MAX_LINE_KILOBYTES = env.int("IMPORT_MAX_LINE_KILOBYTES", default=1024)
 # Records read per export before it becomes a background job with a download.
 EXPORT_STREAM_LIMIT = env.int("EXPORT_STREAM_LIMIT", default=10_000)
 

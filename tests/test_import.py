@@ -2,6 +2,8 @@
 
 import io
 import json
+import time
+import tracemalloc
 
 import pytest
 
@@ -205,3 +207,161 @@ def test_classification_compares_normalized_values_and_lists_the_changes():
     assert importing.classify(record, {"properties": same}, "upsert", containers) == ("unchanged", {})
     with pytest.raises(importing.RowInvalid, match="ingest only creates records"):
         importing.classify(record, {"properties": stored}, "ingest", containers)
+
+
+def read_file(path, kind: str) -> list[importing.Row]:
+    with path.open("rb") as binary:
+        return list(importing.read_rows(binary, kind))
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "endless", "message"),
+    [
+        ("csv", b"externalId,message\n", b"x" * 1000, "Line 2 is longer than 1024 KB"),
+        ("csv", b'externalId,message\na,"', b"x" * 1000 + b"\n", "The row starting on line 2 is longer"),
+        ("csv", b"", b"x" * 1000, "Line 1 is longer than 1024 KB"),
+        (
+            "jsonl",
+            b'{"externalId": "a"}\n\n{"message": "',
+            b"x" * 1000,
+            "Line 3 is longer than 1024 KB",
+        ),
+        (
+            "json",
+            b'[{"externalId": "a"}, {"message": "',
+            b"x" * 1000,
+            "Item 2 of the JSON array is longer",
+        ),
+        ("json", b"[[", b"1, " * 100, "Item 1 of the JSON array is longer than 1024 KB"),
+    ],
+)
+def test_security_a_long_line_is_refused_at_once_without_being_held(tmp_path, kind, head, endless, message):
+    """Security: a row that never ends (a 32 MB line, CSV row or JSON array item) is refused as soon
+    as it passes IMPORT_MAX_LINE_KILOBYTES, naming its line, in linear time and bounded memory."""
+    path = tmp_path / f"long.{kind}"
+    with path.open("wb") as out:
+        out.write(head)
+        for _ in range(32 * 1024 * 1024 // len(endless)):
+            out.write(endless)
+    started = time.monotonic()
+    with pytest.raises(importing.FileProblem, match=message):
+        read_file(path, kind)
+    assert time.monotonic() - started < 2
+    tracemalloc.start()
+    try:
+        with pytest.raises(importing.FileProblem, match=message):
+            read_file(path, kind)
+        assert tracemalloc.get_traced_memory()[1] < 16 * 1024 * 1024
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_longest_row_is_a_setting(settings):
+    settings.IMPORT_MAX_LINE_KILOBYTES = 1
+    line = json.dumps({"externalId": "a", "message": "x" * 900})
+    assert len(line) < 1024 and rows(line + "\n", "jsonl")[0].cells["message"] == "x" * 900
+    with pytest.raises(importing.FileProblem, match="Line 2 is longer than 1 KB"):
+        rows(line + "\n" + line.replace("x", "xx"), "jsonl")
+
+
+def nested(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+def payload_row(cell: str) -> tuple[importing.Plan, importing.Row]:
+    """A CSV row with `cell` in a column of a json property, and its plan."""
+    container = {**ALARM, "properties": {**ALARM["properties"], "payload": {"type": {"type": "json"}}}}
+    cell = '"' + cell.replace('"', '""') + '"'
+    [row] = rows(f"externalId,severity,raisedAt,payload\na,LOW,2026-08-01T12:00:00Z,{cell}\n", "csv")
+    mapping = {**importing.auto_mapping(list(row.cells), [container]), "space": "plant"}
+    return importing.make_plan(mapping, [container], "csv", list(row.cells)), row
+
+
+@pytest.mark.parametrize("depth", [101, 500, 100_000])
+def test_security_json_nested_too_deep_is_refused_with_a_reason(depth):
+    """Security: JSON nested deeper than the import takes (past Python's recursion at about 1000
+    levels, and at 500 for the checks that follow) is a bad row or file, never an exception."""
+    item = f'{{"externalId": "a", "message": {nested(depth)}}}'
+    [good, bad] = rows('{"externalId": "z"}\n' + item + "\n", "jsonl")
+    assert not good.problem
+    assert bad.problem == "This line nests arrays and objects deeper than 100 levels."
+    array = f'[{{"externalId": "z"}}, {item}]'
+    if depth < 900:
+        assert rows(array, "json")[1].problem == "This item nests arrays and objects deeper than 100 levels."
+    else:
+        with pytest.raises(importing.FileProblem, match="Item 2 of the JSON array nests arrays and objects"):
+            rows(array, "json")
+    with pytest.raises(
+        importing.RowInvalid, match=r"payload, json\) nests arrays and objects deeper than 100"
+    ):
+        importing.record_of(*payload_row(nested(depth)))
+    assert importing.record_of(*payload_row(nested(50)))["sources"][0]["properties"]["payload"]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "message"),
+    [
+        (b"externalId,mess\x00age\na,b\n", "csv", "Line 1 holds a NUL character"),
+        (b"externalId,message\na,b\nc,d\x00\n", "csv", "Line 3 holds a NUL character"),
+        (b'{"externalId": "a"}\n{"externalId": "b\x00"}\n', "jsonl", "Line 2 holds a NUL character"),
+        (
+            "externalId\na\n".encode("utf-16-le"),
+            "csv",
+            "Line 1 holds a NUL character, which text does not: the file may be UTF-16",
+        ),
+    ],
+)
+def test_security_nul_characters_in_the_text_refuse_the_file(data, kind, message):
+    """Security: a NUL character (which PostgreSQL refuses in text) refuses the file, naming its line."""
+    with pytest.raises(importing.FileProblem, match=message):
+        rows(data, kind)
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800", "\\uDFFF"])
+def test_security_json_escapes_of_what_cannot_be_stored_make_the_row_invalid(escape):
+    """Security: a JSON escape of NUL or of an unpaired surrogate, in a value or a key, makes the row
+    invalid with its reason, and nothing of it is kept (PostgreSQL refuses both)."""
+    lines = [
+        '{"externalId": "ok", "message": "\\ud83d\\ude00 \\u00e9"}',
+        f'{{"externalId": "a", "message": "x{escape}"}}',
+        f'{{"externalId": "b", "tags": [{{"x{escape}": 1}}]}}',
+    ]
+    read = rows("\n".join(lines), "jsonl")
+    assert read[0].cells["message"] == "\U0001f600 é"
+    reason = (
+        "holds \\u0000 (a NUL character) or an unpaired surrogate such as \\ud800, which cannot be stored."
+    )
+    assert [(row.cells, row.problem) for row in read[1:]] == [({}, f"This line {reason}")] * 2
+    array = rows("[" + ", ".join(lines) + "]", "json")
+    assert [(row.cells, row.problem) for row in array[1:]] == [({}, f"This item {reason}")] * 2
+    with pytest.raises(importing.RowInvalid, match=r"column payload \(payload, json\) .*NUL"):
+        importing.record_of(*payload_row(f'{{"k": "{escape}"}}'))
+
+
+def test_a_row_with_a_column_the_first_rows_lack_is_invalid_naming_it():
+    """Data loss: a key first met after the rows the mapping was made from is never dropped silently."""
+    lines = [{"externalId": f"a-{n}", "severity": "LOW"} for n in range(3)]
+    lines.append({"externalId": "a-3", "severity": "LOW", "plant.Alarm.message": "late"})
+    for kind, data in (("jsonl", "\n".join(map(json.dumps, lines))), ("json", json.dumps(lines))):
+        read = rows(data, kind)
+        columns, _ = importing.sample_columns(iter(read), limit=3)
+        chosen = importing.make_plan(
+            {**importing.auto_mapping(columns, [ALARM]), "space": "plant"}, [ALARM], kind, columns
+        )
+        with pytest.raises(importing.RowInvalid, match=r"a column plant\.Alarm\.message, which the file"):
+            importing.record_of(chosen, read[3])
+    read = rows("externalId,severity\na,LOW\nb,LOW,late\n", "csv")
+    assert read[1].problem == "This row has 3 cells; the header has 2 columns."
+
+
+def test_security_white_space_between_json_array_items_is_skipped_at_once(tmp_path):
+    """Security: 32 MB of white space between two items of a JSON array is skipped in well under 2 s."""
+    path = tmp_path / "spaced.json"
+    with path.open("wb") as out:
+        out.write(b'[{"a": 1}')
+        for _ in range(32 * 1024):
+            out.write(b" \n" * 512)
+        out.write(b', {"b": 2}]')
+    started = time.monotonic()
+    assert [row.cells for row in read_file(path, "json")] == [{"a": 1}, {"b": 2}]
+    assert time.monotonic() - started < 2

@@ -86,14 +86,20 @@ def test_an_upload_without_the_csrf_token_is_refused(app, demo, editor):
         ("latin1.csv", "externalId,message\na,caf\u00e9\n".encode("latin-1"), "is not UTF-8 text"),
         ("array.jsonl", b'[{"externalId": "a"}]', "is a JSON array, not JSON Lines"),
         ("header.csv", b"externalId,severity\n", "The file holds no rows"),
+        ("nul.csv", b"externalId,sever\x00ity\na,LOW\n", "Line 1 holds a NUL character"),
+        ("deep.json", b"[" + b"[" * 100_000, "Item 1 of the JSON array nests arrays and objects deeper"),
+        ("long.jsonl", b'{"externalId": "a"}\n{"message": "' + b"x" * 1100 * 1024, "Line 2 is longer than"),
     ],
 )
-def test_bad_files_are_refused_with_the_reason(app, demo, editor, name, data, message):
+def test_bad_files_are_refused_with_the_reason_and_not_kept(app, demo, editor, settings, name, data, message):
+    """Security: every refused upload answers 400 with the reason and leaves no file behind (deeply
+    nested JSON gave a 500 and kept the file)."""
     answer = upload(editor, app, name, data)
     assert answer.status_code == 400
     assert message in answer.text
     assert 'aria-invalid="true"' in answer.text
     assert not Job.objects.exists()
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*.*"))
 
 
 def test_files_over_the_size_limit_are_refused(app, demo, editor, settings):
@@ -251,3 +257,84 @@ def test_the_jobs_page_lists_what_each_role_may_see(app, editor):
     viewer.headers.update(SIGNED_IN_AS_VIEWER)
     own = viewer.get(f"{app.url}/jobs/", timeout=30).text
     assert f'href="/jobs/{export.id}/"' in own and "fixes.csv" not in own
+
+
+@pytest.mark.parametrize(
+    ("file_name", "disposition"),
+    [
+        (
+            "a\"; filename*=UTF-8''evil.csv",
+            'attachment; filename="a\\"; filename*=UTF-8\'\'evil-invalid.jsonl"',
+        ),
+        ("pumpé ø.jsonl", "attachment; filename*=utf-8''pump%C3%A9%20%C3%B8-invalid.jsonl"),
+    ],
+)
+def test_security_downloads_name_the_uploaded_file_without_adding_header_parameters(
+    app, demo, editor, file_name, disposition
+):
+    """Security: the name of a download comes from the uploaded file's, quoted or encoded as
+    RFC 6266 says, so a name cannot add parameters to Content-Disposition."""
+    job = import_job([alarm_line(1, severity="HUGE")], dry_run=True)
+    job.file_name = file_name
+    job.save()
+    jobs.run(job)
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30)
+    assert invalid.headers["Content-Disposition"] == disposition
+    report = editor.get(f"{app.url}/jobs/{job.id}/report.csv", timeout=30)
+    assert report.headers["Content-Disposition"] == disposition.replace("invalid.jsonl", "dry-run-report.csv")
+
+
+def mapped(job: Job, **fields) -> dict:
+    """The setup form's fields mapping each plant.Alarm column of the job's file by its property id."""
+    columns = job.settings["columns"]
+    props = ("severity", "raisedAt", "message")
+    maps = {f"map-{index}": f"plant.Alarm.{name}" for index, name in enumerate(columns) if name in props}
+    return {"space": "plant", "id_column": "externalId", "mode": "upsert", **maps, **fields}
+
+
+def test_a_column_first_met_after_the_first_rows_is_accounted_for_to_the_last_value(app, demo, editor):
+    """Data loss: rows 251-300 of a JSON Lines file carry a column the first 200 rows lack. The dry
+    run reports each of them invalid, naming the column; the other rows are written, and the invalid
+    rows' download, imported as a file of its own, maps the column and stores all 50 values."""
+    lines = [alarm_line(n) for n in range(1, 251)]
+    lines += [alarm_line(n, message=f"late {n}") for n in range(251, 301)]
+    upload(editor, app, "alarms.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode())
+    job = Job.objects.get()
+    assert "message" not in job.settings["columns"]
+    post(editor, f"{app.url}/imports/{job.id}/", mapped(job, action="dry_run"))
+    run_worker()
+    job.refresh_from_db()
+    assert job.counts == {"create": 250, "invalid": 50}
+    reasons = set(job.rows.filter(outcome="invalid").values_list("reason", flat=True))
+    assert len(reasons) == 1 and "has a column message, which the file's first rows" in reasons.pop()
+    post_from(editor, f"{app.url}/jobs/{job.id}/", f"{app.url}/jobs/{job.id}/commit/", {})
+    run_worker()
+    assert Job.objects.get(dry_run_of=job).counts == {"created": 250, "invalid": 50}
+
+    invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30).content
+    upload(editor, app, "alarms-invalid.jsonl", invalid)
+    again = Job.objects.filter(dry_run_of=None).exclude(id=job.id).get()
+    post(editor, f"{app.url}/imports/{again.id}/", mapped(again, action="dry_run"))
+    run_worker()
+    post_from(editor, f"{app.url}/jobs/{again.id}/", f"{app.url}/jobs/{again.id}/commit/", {})
+    run_worker()
+    records = stored(demo)
+    assert len(records) == 300
+    late = {n: alarm_props(records[f"al-{n:04d}"]).get("message") for n in range(251, 301)}
+    assert late == {n: f"late {n}" for n in range(251, 301)}
+
+
+def test_security_json_escapes_of_nul_make_a_row_invalid_and_nothing_of_it_is_stored(app, demo, editor):
+    """Security: a JSON Lines row holding an escaped NUL, in a key or a value, is invalid with its
+    reason; the import goes on and no NUL reaches the database (PostgreSQL refuses it: a 500)."""
+    lines = [alarm_line(1), {**alarm_line(2), "mess\u0000age": "x"}, alarm_line(3, message="a\u0000b")]
+    answer = upload(editor, app, "alarms.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode())
+    assert answer.status_code == 200
+    job = Job.objects.get()
+    post(editor, f"{app.url}/imports/{job.id}/", mapped(job, action="dry_run"))
+    run_worker()
+    job.refresh_from_db()
+    assert job.counts == {"create": 1, "invalid": 2}
+    assert {row.reason[:40] for row in job.rows.filter(outcome="invalid")} == {
+        "This line holds \\u0000 (a NUL character)"
+    }

@@ -408,3 +408,27 @@ def test_an_unexpected_error_ends_the_job_as_failed_instead_of_running(app, demo
     assert job.status == Job.Status.FAILED
     assert "unexpected error" in job.message
     assert jobs.recover_lost_jobs(timedelta(0)) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "late", "failed", "invalid"),
+    [
+        ("jsonl", {"message": "x" * 2000}, "Line 300 is longer than 1 KB", ""),
+        ("json", {"message": "x" * 2000}, "Item 300 of the JSON array is longer than 1 KB", ""),
+        ("jsonl", {"message": "a\x00b"}, "", "This line holds \\u0000 (a NUL character)"),
+    ],
+)
+def test_security_a_bad_row_past_the_first_rows_is_met_by_the_dry_run(
+    app, demo, settings, kind, late, failed, invalid
+):
+    """Security: rows past the first 200 (which the upload does not read) are refused by the dry run
+    for the same reasons, naming the line or item, and nothing of them is stored."""
+    settings.IMPORT_MAX_LINE_KILOBYTES = 1
+    job = import_job([alarm_line(n) for n in range(1, 300)] + [alarm_line(300, **late)], kind, dry_run=True)
+    jobs.run(job)
+    job.refresh_from_db()
+    assert job.status == ("failed" if failed else "succeeded")
+    assert failed in job.message
+    reasons = job.rows.filter(outcome="invalid").values_list("reason", flat=True)
+    assert [reason[: len(invalid)] for reason in reasons] == ([invalid] if invalid else [])
+    assert stored(demo) == {}
