@@ -29,6 +29,8 @@ JSON_KEY_MAX_CHARS = 128
 JSON_VALUE_MAX_BYTES = 10_240
 DEFAULT_MAX_LIST_SIZE = 1000
 DEFAULT_MAX_DIRECT_LIST_SIZE = 100
+# Deeper JSON would exhaust Python's recursion where it is parsed, checked or shown.
+JSON_MAX_DEPTH = 100
 
 PRIMITIVE_TYPES = {"text", "boolean", "int32", "int64", "float32", "float64", "timestamp", "date", "json"}
 PROPERTY_TYPES = PRIMITIVE_TYPES | {"direct", "enum"}
@@ -112,6 +114,39 @@ def describe(value: object) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def parse_json(text: str | bytes) -> object:
+    """The value of JSON text; ValueError saying why when it is not JSON, holds NaN or Infinity (not JSON
+    numbers) or nests arrays and objects more than JSON_MAX_DEPTH deep (the parser raises RecursionError
+    on deep enough nesting, and checking or showing a deep value would)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        value = None
+    else:
+        if json_depth(value) <= JSON_MAX_DEPTH:
+            return value
+    raise ValueError(f"arrays and objects are nested more than {JSON_MAX_DEPTH} levels deep")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_depth(value: object) -> int:
+    """How deep arrays and objects nest in a parsed JSON value (0 for a scalar), level by level: no
+    recursion. (Parsed values are exactly dicts and lists: `type` is quicker than `isinstance`.)"""
+    depth, level = 0, [value] if type(value) in (dict, list) else []
+    while level:
+        depth += 1
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) in (dict, list)
+        ]
+    return depth
 
 
 def json_size(value: object) -> int:
@@ -212,6 +247,8 @@ def max_list_size(prop_type: dict) -> int:
 def _check_json(value: object, where: str) -> dict:
     if not isinstance(value, dict):
         raise InvalidValue(f"Value for {where} must be a JSON object (json), got {describe(value)}")
+    if json_depth(value) > JSON_MAX_DEPTH:
+        raise InvalidValue(f"Value for {where} is nested more than {JSON_MAX_DEPTH} levels deep")
     if len(value) > JSON_MAX_KEYS:
         raise InvalidValue(f"Value for {where} has {len(value)} keys; at most {JSON_MAX_KEYS} are allowed")
     for key, item in value.items():

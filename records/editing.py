@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core import signing
 
-from cdftypes.values import InvalidValue, max_list_size, normalize_value
+from cdftypes.values import InvalidValue, max_list_size, normalize_value, parse_json
 
 from . import schema
 
@@ -345,7 +345,7 @@ def check_sources_json(text: str, containers: list[dict]) -> tuple[dict | None, 
     """The values of a record's `sources` given as raw JSON (the write shape), checked the same way as
     the form: (sources, "") or (None, the problem)."""
     try:
-        given = json.loads(text)
+        given = parse_json(text)
     except ValueError as error:
         return None, f"The sources are not valid JSON: {error}."
     if not isinstance(given, list) or not all(isinstance(s, dict) for s in given):
