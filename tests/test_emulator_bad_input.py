@@ -99,3 +99,17 @@ def test_json_nested_too_deep_is_refused_cleanly(scada):
     response = api.post(records_path("alarms-live", "sync"), {"cursor": cursor})
     assert response.status_code == 400 and "not a valid sync cursor" in response.json()["error"]["message"]
     assert filter_all(api) == []
+
+
+def test_strings_that_cannot_be_stored_are_refused_cleanly(scada):
+    """Security: a NUL or an unpaired surrogate in a request body gets a CDF error body, never a 500
+    (PostgreSQL can neither store nor search for a NUL; UTF-8 cannot encode a lone surrogate)."""
+    api = scada
+    for path, spelled in itertools.product([*BODIES, "/models/spaces/byids"], ["a\\u0000", "\\ud800"]):
+        ids = f'"space": "{spelled}", "externalId": "{spelled}"'
+        equals = f'{{"equals": {{"property": ["externalId"], "value": "{spelled}"}}}}'
+        body = f'{{"items": [{{{ids}}}], "filter": {equals}}}'
+        response = api.session.post(api.base + path, data=body, timeout=30)
+        assert response.status_code == 400, (path, spelled, response.text[:300])
+        assert "holds a NUL (\\u0000) or an unpaired surrogate" in response.json()["error"]["message"]
+    assert filter_all(api) == []
