@@ -242,6 +242,15 @@ def _direct_text(space: str, external_id: str) -> str:
     return f"{space.strip()}:{external_id}" if space.strip() or external_id else ""
 
 
+def is_record_id(space: str, external_id: str) -> bool:
+    """Whether CDF takes these as a record's ids: no record has others, and CDF refuses a read naming them."""
+    return (
+        SPACE_ID_RE.fullmatch(space) is not None
+        and 0 < len(external_id) <= EXTERNAL_ID_MAX_CHARS
+        and "\x00" not in external_id
+    )
+
+
 def split_direct(text: str) -> tuple[str, str]:
     """The space and externalId of a direct relation's text (a space id has no colon)."""
     space, _, external_id = text.partition(":")

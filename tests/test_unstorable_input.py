@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve
 
 from cdftypes.values import InvalidValue, normalize_value, parse_json
 from emulator.demo import CONTAINERS
-from records import query, saved_views
+from records import editing, query, saved_views
 from records.query import FilterError
 
 from .conftest import SIGNED_IN_AS_ADMIN
@@ -65,6 +65,14 @@ def test_a_path_with_a_nul_names_nothing(path):
     with pytest.raises(Resolver404):
         resolve(path)
     assert resolve(path.replace("\x00", "")).url_name
+
+
+def test_ids_no_record_can_have_are_not_read_from_cdf():
+    """Such ids (a record's link or "write a corrected copy" of one) name no record: CDF, which would
+    refuse the read, is not asked."""
+    assert editing.is_record_id("plant", "eq-001")
+    for space, external_id in [("plant", "a\x00"), ("plant", "x" * 257), ("plant", ""), ("plant\n", "x")]:
+        assert not editing.is_record_id(space, external_id)
 
 
 def test_a_saved_views_name_cannot_hold_a_nul():
