@@ -11,11 +11,11 @@ makes the next `count` calls of that endpoint ("*" for any) misbehave:
 `DELETE /emulator/_faults` removes every pending fault.
 """
 
-import json
-
 from django.db import transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+from cdftypes.values import parse_json
 
 from .models import Fault
 
@@ -51,7 +51,7 @@ def faults_view(request):
     if request.method != "POST":
         return JsonResponse({"error": {"code": 405, "message": "Use POST or DELETE"}}, status=405)
     try:
-        spec = json.loads(request.body)
+        spec = parse_json(request.body)
         fault = Fault(
             project=str(spec["project"]),
             endpoint=str(spec["endpoint"]),

@@ -90,6 +90,7 @@ def test_json_nested_too_deep_is_refused_cleanly(scada):
         response = api.session.post(api.base + path, data=too_deep, timeout=30)
         assert response.status_code == 400, path
         assert "nested more than 100 levels deep" in response.json()["error"]["message"]
+    assert api.session.post(f"{api.root}/_faults", data=too_deep, timeout=30).status_code == 400
     payload = '{"a":' * 900 + "1" + "}" * 900
     body = json.dumps({"items": [alarm("deep", payload=None)]})
     body = body.replace('"payload": null', f'"payload": {payload}')
