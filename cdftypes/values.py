@@ -29,6 +29,8 @@ JSON_KEY_MAX_CHARS = 128
 JSON_VALUE_MAX_BYTES = 10_240
 DEFAULT_MAX_LIST_SIZE = 1000
 DEFAULT_MAX_DIRECT_LIST_SIZE = 100
+# Deeper JSON would exhaust Python's recursion where it is parsed, checked or shown.
+JSON_MAX_DEPTH = 100
 
 PRIMITIVE_TYPES = {"text", "boolean", "int32", "int64", "float32", "float64", "timestamp", "date", "json"}
 PROPERTY_TYPES = PRIMITIVE_TYPES | {"direct", "enum"}
@@ -114,6 +116,57 @@ def describe(value: object) -> str:
     return "object"
 
 
+def parse_json(text: str | bytes) -> object:
+    """The value of JSON text (bytes in UTF-8); ValueError saying why when it is not JSON, holds NaN or
+    Infinity (not JSON numbers), nests arrays and objects more than JSON_MAX_DEPTH deep (the parser raises
+    RecursionError on deep enough nesting, and checking or showing a deep value would), or has a string
+    with a NUL or an unpaired surrogate (PostgreSQL cannot store the one, UTF-8 cannot encode the other)."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+        too_deep = json_depth(value) > JSON_MAX_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise ValueError(f"arrays and objects are nested more than {JSON_MAX_DEPTH} levels deep")
+    if _may_spell_unstorable_text(text) and holds_unstorable_text(value):
+        raise ValueError("a string holds a NUL (\\u0000) or an unpaired surrogate (\\ud800 to \\udfff)")
+    return value
+
+
+def _may_spell_unstorable_text(text: str) -> bool:
+    """Whether JSON text may hold a NUL or a surrogate, as an escape or as itself: a quick look (a regular
+    expression is many times slower) before the value is searched."""
+    lowered = text.lower()
+    if "\\u0000" in lowered or "\\ud" in lowered:
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def json_depth(value: object) -> int:
+    """How deep arrays and objects nest in a parsed JSON value (0 for a scalar), level by level: no
+    recursion. (Parsed values are exactly dicts and lists: `type` is quicker than `isinstance`.)"""
+    depth, level = 0, [value] if type(value) in (dict, list) else []
+    while level:
+        depth += 1
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) in (dict, list)
+        ]
+    return depth
+
+
 def json_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
@@ -132,8 +185,8 @@ def normalize_scalar(prop_type: dict, value: object, where: str):
     if kind == "text":
         if not isinstance(value, str):
             raise wrong("a string (text)")
-        if "\x00" in value:
-            raise InvalidValue(f"Value for {where} must not contain NUL characters")
+        if holds_unstorable_text(value):
+            raise InvalidValue(f"Value for {where} must not contain NUL characters or unpaired surrogates")
         limit = prop_type.get("maxTextSize")
         if len(value) > TEXT_MAX_CHARS or (limit and len(value.encode()) > limit):
             raise InvalidValue(f"Value for {where} is too long ({len(value)} characters)")
@@ -212,6 +265,10 @@ def max_list_size(prop_type: dict) -> int:
 def _check_json(value: object, where: str) -> dict:
     if not isinstance(value, dict):
         raise InvalidValue(f"Value for {where} must be a JSON object (json), got {describe(value)}")
+    if json_depth(value) > JSON_MAX_DEPTH:
+        raise InvalidValue(f"Value for {where} is nested more than {JSON_MAX_DEPTH} levels deep")
+    if holds_unstorable_text(value):
+        raise InvalidValue(f"Value for {where} must not contain NUL characters or unpaired surrogates")
     if len(value) > JSON_MAX_KEYS:
         raise InvalidValue(f"Value for {where} has {len(value)} keys; at most {JSON_MAX_KEYS} are allowed")
     for key, item in value.items():
@@ -223,19 +280,22 @@ def _check_json(value: object, where: str) -> dict:
             )
     if json_size(value) > JSON_MAX_BYTES:
         raise InvalidValue(f"Value for {where} is larger than {JSON_MAX_BYTES} bytes")
-    if _has_nul(value):
-        raise InvalidValue(f"Value for {where} must not contain NUL characters")
     return value
 
 
-def _has_nul(value: object) -> bool:
-    """Whether a JSON value holds a NUL character anywhere (PostgreSQL's jsonb cannot store one)."""
+def holds_unstorable_text(value: object) -> bool:
+    """Whether a JSON value holds a NUL character (PostgreSQL cannot store one) or an unpaired surrogate
+    (not a character: UTF-8 cannot encode it) anywhere, keys included."""
     if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(holds_unstorable_text(key) or holds_unstorable_text(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(holds_unstorable_text(item) for item in value)
     return False
 
 

@@ -13,12 +13,12 @@ Only with DEBUG on: without it the endpoint answers 404 and no fault applies, si
 could otherwise stall or break every call to the emulator.
 """
 
-import json
-
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+from cdftypes.values import parse_json
 
 from .models import Fault
 
@@ -56,7 +56,7 @@ def faults_view(request):
     if request.method != "POST":
         return JsonResponse({"error": {"code": 405, "message": "Use POST or DELETE"}}, status=405)
     try:
-        spec = json.loads(request.body)
+        spec = parse_json(request.body)
         fault = Fault(
             project=str(spec["project"]),
             endpoint=str(spec["endpoint"]),

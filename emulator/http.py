@@ -3,7 +3,6 @@
 
 import functools
 import gzip
-import json
 import logging
 import time
 import uuid
@@ -12,6 +11,8 @@ import zlib
 from django.conf import settings
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+
+from cdftypes.values import parse_json
 
 from . import faults, oauth
 from .errors import ApiError, bad_request
@@ -71,16 +72,12 @@ def read_json(request) -> object:
     if not raw.strip():
         raise bad_request("Request body is empty; a JSON object is required")
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        body = parse_json(raw)
+    except ValueError as error:
         raise bad_request(f"Request body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
     return body
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def api_view(endpoint: str | dict, capabilities: tuple[str, ...] = (), methods: tuple[str, ...] = ("POST",)):

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import F
 
+from cdftypes.values import parse_json
+
 from .clock import now_ms
 from .errors import ApiError, bad_request
 from .models import Record, Stream
@@ -334,7 +336,7 @@ def decode_cursor(stream: Stream, cursor: object) -> int:
         raise bad_request("cursor must be a string of 1 to 100000 characters")
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        data = json.loads(raw)
+        data = parse_json(raw)
         seq, owner = data["seq"], data["stream"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise bad_request("cursor is not a valid sync cursor; start again with initializeCursor") from None

@@ -42,10 +42,16 @@ def _day(text: str, field: str, errors: dict) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = f"“{text}” is not a date: use YYYY-MM-DD."
         return None
+    # The first and last days cannot be bounds: a day's end, or its start in another time zone, is
+    # outside the dates Python has.
+    if not date.min < day < date.max:
+        errors[field] = f"“{text}” is out of range: use a date from 0001-01-02 to 9999-12-30."
+        return None
+    return day
 
 
 def filter_entries(request):
@@ -53,10 +59,14 @@ def filter_entries(request):
     as typed, and a message per field that could not be read."""
     values = {name: request.GET.get(name, "").strip() for name in ("user", "stream", "since", "until")}
     errors = {}
+    searched = ("user", "stream") if has_role(request, "admin") else ("stream",)  # users see their own
+    for name in searched:
+        if "\x00" in values[name]:  # PostgreSQL cannot even search for one
+            errors[name] = "No entry has a NUL character in it: remove it."
     entries = visible_entries(request)
-    if values["user"] and has_role(request, "admin"):
+    if values["user"] and "user" in searched and "user" not in errors:
         entries = entries.filter(username=values["user"])
-    if values["stream"]:
+    if values["stream"] and "stream" not in errors:
         entries = entries.filter(stream=values["stream"])
     zone = timezone.get_current_timezone()
     since, until = _day(values["since"], "since", errors), _day(values["until"], "until", errors)

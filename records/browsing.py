@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from cdftypes.values import parse_json
+
 from . import builder, query
 from .presentation import ISO_DURATION_RE
 from .query import EMPTY as EMPTY_FILTER
@@ -666,6 +668,9 @@ def with_selection(params, records: list[tuple[str, str]]) -> QueryDict:
         by_space.setdefault(space, []).append(external_id)
     selection = {"or": [query.ids_filter(space, ids) for space, ids in by_space.items()]}
     narrowed = params.copy()
-    current = params.get("filter")
-    narrowed["filter"] = json.dumps({"and": [json.loads(current), selection]} if current else selection)
+    try:
+        current = parse_json(params["filter"]) if params.get("filter") else None
+    except ValueError:
+        return params  # parse_state says what is wrong with the view's filter
+    narrowed["filter"] = json.dumps({"and": [current, selection]} if current else selection)
     return narrowed

@@ -15,6 +15,8 @@ is read as query.Unparsed, so every round trip gives the user's text back next t
 import json
 from dataclasses import replace
 
+from cdftypes.values import parse_json
+
 from . import query
 from .query import (
     GROUP_OPERATORS,
@@ -83,7 +85,7 @@ def _read_node(params, path: str, types: dict, level: int) -> Node:
         return Group(op, tuple(children), nots)
     if kind == "raw":
         try:
-            data = json.loads(params.get(f"{prefix}-json", ""))
+            data = parse_json(params.get(f"{prefix}-json", ""))
         except ValueError:
             data = None
         if not isinstance(data, dict) or len(data) != 1:

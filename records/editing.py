@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core import signing
 
-from cdftypes.values import InvalidValue, max_list_size, normalize_value
+from cdftypes.values import InvalidValue, max_list_size, normalize_value, parse_json
 
 from . import schema
 
@@ -242,6 +242,15 @@ def _direct_text(space: str, external_id: str) -> str:
     return f"{space.strip()}:{external_id}" if space.strip() or external_id else ""
 
 
+def is_record_id(space: str, external_id: str) -> bool:
+    """Whether CDF takes these as a record's ids: no record has others, and CDF refuses a read naming them."""
+    return (
+        SPACE_ID_RE.fullmatch(space) is not None
+        and 0 < len(external_id) <= EXTERNAL_ID_MAX_CHARS
+        and "\x00" not in external_id
+    )
+
+
 def split_direct(text: str) -> tuple[str, str]:
     """The space and externalId of a direct relation's text (a space id has no colon)."""
     space, _, external_id = text.partition(":")
@@ -345,7 +354,7 @@ def check_sources_json(text: str, containers: list[dict]) -> tuple[dict | None, 
     """The values of a record's `sources` given as raw JSON (the write shape), checked the same way as
     the form: (sources, "") or (None, the problem)."""
     try:
-        given = json.loads(text)
+        given = parse_json(text)
     except ValueError as error:
         return None, f"The sources are not valid JSON: {error}."
     if not isinstance(given, list) or not all(isinstance(s, dict) for s in given):

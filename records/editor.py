@@ -36,12 +36,13 @@ def _read(client, stream: dict, containers: list[dict], space: str, external_id:
 def _read_records(client, stream: dict, containers: list[dict], ids: list[tuple[str, str]]) -> dict:
     """The records with these (space, externalId) ids, by id, with the values of every container: a
     read names at most 10 containers, and an upsert of a record read with fewer would drop the others'
-    values. Ids with no record are left out; of several records with one id (an immutable stream),
-    the first one read."""
+    values. Ids with no record (or that no record can have) are left out; of several records with one
+    id (an immutable stream), the first one read."""
     found: dict[tuple[str, str], dict] = {}
     by_space: dict[str, list[str]] = {}
     for space, external_id in ids:
-        by_space.setdefault(space, []).append(external_id)
+        if editing.is_record_id(space, external_id):
+            by_space.setdefault(space, []).append(external_id)
     for space, external_ids in by_space.items():
         for group in itertools.batched(dict.fromkeys(external_ids), browsing.READ_IDS):
             for start in range(0, max(len(containers), 1), browsing.MAX_SOURCES):

@@ -31,6 +31,7 @@ from cdftypes.values import (
     epoch_ms,
     is_number,
     normalize_scalar,
+    parse_json,
     parse_timestamp,
 )
 
@@ -367,14 +368,10 @@ def from_text(text: str, containers: list[dict], name: str) -> Node:
     if not text.strip():
         return EMPTY
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
+        data = parse_json(text)
+    except ValueError as error:
         raise FilterError(f"{name} is not valid JSON: {error}") from None
     return from_filter(data, containers)
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
 
 
 # --- size ----------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ def check_name(name: str) -> str | None:
         return "Give the view a name."
     if len(name) > MAX_NAME:
         return f"A view's name has at most {MAX_NAME} characters; this one has {len(name)}."
+    if "\x00" in name:  # PostgreSQL cannot store one
+        return "A view's name cannot hold a NUL character."
     return None
 
 

@@ -9,7 +9,15 @@ record, a filter or an export gives back exactly what it showed. The checks of t
 import json
 import re
 
-from cdftypes.values import InvalidValue, is_number, max_list_size, normalize_scalar, parse_timestamp, short
+from cdftypes.values import (
+    InvalidValue,
+    is_number,
+    max_list_size,
+    normalize_scalar,
+    parse_json,
+    parse_timestamp,
+    short,
+)
 
 INTEGER_RE = re.compile(r"^[+-]?\d+$")
 # The JSON number grammar: what a float property's field accepts.
@@ -42,7 +50,7 @@ def parse_text(prop_type: dict, text: str, where: str = "the value"):
     A list property takes a JSON array (a form gives its items one by one to `parse_item`)."""
     if prop_type.get("list"):
         try:
-            items = json.loads(text)
+            items = parse_json(text)
         except ValueError:
             items = None
         if not isinstance(items, list):
@@ -91,7 +99,7 @@ def parse_item(prop_type: dict, text: str, where: str = "the value"):
         return stripped
     if kind == "json":
         try:
-            value = json.loads(stripped)
+            value = parse_json(stripped)
         except ValueError as error:
             raise InvalidValue(f"{_capital(where)} is not valid JSON: {error}.") from None
         return _checked(prop_type, value, where)
@@ -104,7 +112,7 @@ def _direct(text: str, where: str) -> dict:
     """ "space:externalId" (a space id has no colon) or the JSON reference."""
     if text.startswith("{"):
         try:
-            return json.loads(text)
+            return parse_json(text)
         except ValueError:
             pass
     space, colon, external_id = text.partition(":")

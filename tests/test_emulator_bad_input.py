@@ -1,10 +1,12 @@
 """Malformed requests get a CDF-shaped 4xx naming the problem, never a 500, and change nothing."""
 
+import base64
 import itertools
+import json
 
 import pytest
 
-from .conftest import filter_all, records_path
+from .conftest import alarm, filter_all, records_path
 
 # Values of every JSON kind, to put where something else belongs.
 ODD_VALUES = [None, True, 0, -1, 1.5, "", "x" * 300, [], [None], {}, {"unexpected": 1}]
@@ -77,3 +79,38 @@ def test_unknown_names_are_named(scada):
             body = {"sources": body["sources"]}
         response = api.post(path, body)
         assert response.status_code == 400 and "scada:Nope" in response.json()["error"]["message"]
+
+
+def test_json_nested_too_deep_is_refused_cleanly(scada):
+    """Security: JSON nested too deep for Python gets a CDF error body, never a 500: a request body, a json
+    property's value and a sync cursor."""
+    api = scada
+    too_deep = "[" * 100_000
+    for path in BODIES:
+        response = api.session.post(api.base + path, data=too_deep, timeout=30)
+        assert response.status_code == 400, path
+        assert "nested more than 100 levels deep" in response.json()["error"]["message"]
+    assert api.session.post(f"{api.root}/_faults", data=too_deep, timeout=30).status_code == 400
+    payload = '{"a":' * 900 + "1" + "}" * 900
+    body = json.dumps({"items": [alarm("deep", payload=None)]})
+    body = body.replace('"payload": null', f'"payload": {payload}')
+    response = api.session.post(api.base + records_path("alarms-live"), data=body, timeout=30)
+    assert response.status_code == 400 and "nested more than 100" in response.json()["error"]["message"]
+    cursor = base64.urlsafe_b64encode(too_deep[:70_000].encode()).decode()
+    response = api.post(records_path("alarms-live", "sync"), {"cursor": cursor})
+    assert response.status_code == 400 and "not a valid sync cursor" in response.json()["error"]["message"]
+    assert filter_all(api) == []
+
+
+def test_strings_that_cannot_be_stored_are_refused_cleanly(scada):
+    """Security: a NUL or an unpaired surrogate in a request body gets a CDF error body, never a 500
+    (PostgreSQL can neither store nor search for a NUL; UTF-8 cannot encode a lone surrogate)."""
+    api = scada
+    for path, spelled in itertools.product([*BODIES, "/models/spaces/byids"], ["a\\u0000", "\\ud800"]):
+        ids = f'"space": "{spelled}", "externalId": "{spelled}"'
+        equals = f'{{"equals": {{"property": ["externalId"], "value": "{spelled}"}}}}'
+        body = f'{{"items": [{{{ids}}}], "filter": {equals}}}'
+        response = api.session.post(api.base + path, data=body, timeout=30)
+        assert response.status_code == 400, (path, spelled, response.text[:300])
+        assert "holds a NUL (\\u0000) or an unpaired surrogate" in response.json()["error"]["message"]
+    assert filter_all(api) == []
