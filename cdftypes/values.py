@@ -125,14 +125,26 @@ def parse_json(text: str | bytes) -> object:
         text = text.decode()
     try:
         value = json.loads(text, parse_constant=_reject_constant)
-        too_deep = json_depth(value) > JSON_MAX_DEPTH
     except RecursionError:
-        too_deep = True
-    if too_deep:
-        raise ValueError(f"arrays and objects are nested more than {JSON_MAX_DEPTH} levels deep")
-    if _may_spell_unstorable_text(text) and holds_unstorable_text(value):
-        raise ValueError("a string holds a NUL (\\u0000) or an unpaired surrogate (\\ud800 to \\udfff)")
+        raise ValueError(TOO_DEEP) from None
+    reason = unusable_json(value, text)
+    if reason:
+        raise ValueError(reason)
     return value
+
+
+TOO_DEEP = f"arrays and objects are nested more than {JSON_MAX_DEPTH} levels deep"
+UNSTORABLE = "a string holds a NUL (\\u0000) or an unpaired surrogate (\\ud800 to \\udfff)"
+
+
+def unusable_json(value: object, text: str) -> str | None:
+    """Why a value parsed from JSON `text` cannot be used, if it cannot: it nests too deep (checking or
+    showing it would overflow Python's recursion), or holds what cannot be stored."""
+    if json_depth(value) > JSON_MAX_DEPTH:
+        return TOO_DEEP
+    if _may_spell_unstorable_text(text) and holds_unstorable_text(value):
+        return UNSTORABLE
+    return None
 
 
 def _may_spell_unstorable_text(text: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from cdftypes.values import InvalidValue, normalize_value, short
+from cdftypes.values import TOO_DEEP, InvalidValue, normalize_value, short, unusable_json
 
 from . import schema
 from .browsing import container_columns, container_ref
@@ -203,11 +203,11 @@ def _jsonl_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
         number += 1
         if number == 1 and line.lstrip().startswith("["):
             raise FileProblem("The file is a JSON array, not JSON Lines: choose the JSON array format.")
-        if too_deep(line):
-            yield Row(number, {}, f"This line nests arrays and objects deeper than {MAX_NESTING} levels.")
-            continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            yield Row(number, {}, f"This line is not usable JSON: {TOO_DEEP}.")
+            continue
         except ValueError as error:
             if number == 1:
                 raise FileProblem(
@@ -280,9 +280,7 @@ def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
                 # A number at the end of the buffer may go on in the next piece.
                 done = end < len(buffer) or exhausted
             except RecursionError:
-                raise FileProblem(
-                    f"{item} nests arrays and objects deeper than {MAX_NESTING} levels."
-                ) from None
+                raise FileProblem(f"{item} is not usable JSON: {TOO_DEEP}.") from None
             except ValueError as error:
                 if exhausted or not _cut_short(error, len(buffer)):
                     raise FileProblem(f"{item} is not valid JSON: {error}.") from None
@@ -299,10 +297,7 @@ def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
         start, position = position, end
         number += 1
         expect_item = False
-        if too_deep(buffer, start, end):
-            yield Row(number, {}, f"This item nests arrays and objects deeper than {MAX_NESTING} levels.")
-            continue
-        yield _object_row(number, value, "item", buffer, start, end)
+        yield _object_row(number, value, "item", buffer[start:end])
 
 
 def _cut_short(error: ValueError, length: int) -> bool:
@@ -312,59 +307,13 @@ def _cut_short(error: ValueError, length: int) -> bool:
     return error.msg.startswith("Unterminated string") or error.pos >= length - len("-Infinity")
 
 
-# Arrays and objects deeper than this are refused: deeper values overflow Python's recursion in the
-# checks and pages that follow (and json.loads itself stops at about 1000).
-MAX_NESTING = 100
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]')
-
-
-def too_deep(text: str, start: int = 0, end: int | None = None) -> bool:
-    """Whether JSON text nests arrays and objects more than MAX_NESTING levels deep; quick for the
-    usual text, which holds fewer brackets than that."""
-    end = len(text) if end is None else end
-    if text.count("[", start, end) + text.count("{", start, end) <= MAX_NESTING:
-        return False
-    depth = 0
-    for token in _JSON_TOKENS.finditer(text, start, end):
-        if token.group() in ("[", "{"):
-            depth += 1
-            if depth > MAX_NESTING:
-                return True
-        elif token.group() in ("]", "}"):
-            depth -= 1
-    return False
-
-
-# The JSON escapes of what a database cannot store in text: NUL, and surrogates (which JSON decoding
-# leaves as they are when unpaired); the text is searched for them before the values are.
-_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE = "\\u0000 (a NUL character) or an unpaired surrogate such as \\ud800, which cannot be stored"
-
-
-def unstorable(value, text: str, start: int = 0, end: int | None = None) -> bool:
-    """Whether a JSON value decoded from `text` holds a NUL character or an unpaired surrogate, in a
-    string or a key."""
-    if not _UNSTORABLE_ESCAPE.search(text, start, len(text) if end is None else end):
-        return False
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _UNSTORABLE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack += [*item, *item.values()]
-        elif isinstance(item, list):
-            stack += item
-    return False
-
-
-def _object_row(number: int, value, what: str, text: str, start: int = 0, end: int | None = None) -> Row:
+def _object_row(number: int, value, what: str, text: str) -> Row:
+    """The row of a JSON value read from `text`, or why it is not one."""
+    reason = unusable_json(value, text)
+    if reason:
+        return Row(number, {}, f"This {what} is not usable JSON: {reason}.")
     if not isinstance(value, dict):
         return Row(number, {}, f"This item is {short(value)}, not a JSON object.")
-    if unstorable(value, text, start, end):
-        return Row(number, {}, f"This {what} holds {UNSTORABLE}.")
     return Row(number, flatten(value))
 
 
@@ -560,7 +509,7 @@ def record_of(plan: Plan, row: Row) -> dict:
         where = plan.wheres[column]
         try:
             if plan.kind == "csv":
-                value = _parsed_cell(target.type, value, where)
+                value = schema.parse_text(target.type, value, where)
             value = normalize_value(target.type, value, where)
         except InvalidValue as error:
             raise RowInvalid(str(error).rstrip(".") + ".") from None
@@ -578,23 +527,6 @@ def record_of(plan: Plan, row: Row) -> dict:
             {"source": source_ref(ref), "properties": values} for ref, values in sorted(sources.items())
         ],
     }
-
-
-def _parsed_cell(prop_type: dict, text: str, where: str):
-    """A CSV cell read as the record form reads it; a cell read as JSON is first checked not to nest
-    too deep, nor to hold what cannot be stored, as the values of JSON rows are when read."""
-    if prop_type.get("list") or prop_type["type"] in ("json", "direct"):
-        if too_deep(text):
-            raise InvalidValue(
-                f"The value of {where} nests arrays and objects deeper than {MAX_NESTING} levels."
-            )
-        try:
-            value = json.loads(text) if _UNSTORABLE_ESCAPE.search(text) else None
-        except ValueError:
-            value = None  # not JSON: parse_text says so
-        if unstorable(value, text):
-            raise InvalidValue(f"The value of {where} holds {UNSTORABLE}.")
-    return schema.parse_text(prop_type, text, where)
 
 
 def _text_cell(row: Row, column: str | None) -> str:

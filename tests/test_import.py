@@ -7,6 +7,7 @@ import tracemalloc
 
 import pytest
 
+from cdftypes.values import TOO_DEEP, UNSTORABLE
 from records import importing
 
 ALARM = {
@@ -284,16 +285,15 @@ def test_security_json_nested_too_deep_is_refused_with_a_reason(depth):
     item = f'{{"externalId": "a", "message": {nested(depth)}}}'
     [good, bad] = rows('{"externalId": "z"}\n' + item + "\n", "jsonl")
     assert not good.problem
-    assert bad.problem == "This line nests arrays and objects deeper than 100 levels."
+    assert bad.problem == f"This line is not usable JSON: {TOO_DEEP}."
     array = f'[{{"externalId": "z"}}, {item}]'
     if depth < 900:
-        assert rows(array, "json")[1].problem == "This item nests arrays and objects deeper than 100 levels."
+        assert rows(array, "json")[1].problem == f"This item is not usable JSON: {TOO_DEEP}."
     else:
-        with pytest.raises(importing.FileProblem, match="Item 2 of the JSON array nests arrays and objects"):
+        refusal = f"Item 2 of the JSON array is not usable JSON: {TOO_DEEP}"
+        with pytest.raises(importing.FileProblem, match=refusal):
             rows(array, "json")
-    with pytest.raises(
-        importing.RowInvalid, match=r"payload, json\) nests arrays and objects deeper than 100"
-    ):
+    with pytest.raises(importing.RowInvalid, match=rf"payload, json\) is not valid JSON: {TOO_DEEP}"):
         importing.record_of(*payload_row(nested(depth)))
     assert importing.record_of(*payload_row(nested(50)))["sources"][0]["properties"]["payload"]
 
@@ -328,13 +328,11 @@ def test_security_json_escapes_of_what_cannot_be_stored_make_the_row_invalid(esc
     ]
     read = rows("\n".join(lines), "jsonl")
     assert read[0].cells["message"] == "\U0001f600 é"
-    reason = (
-        "holds \\u0000 (a NUL character) or an unpaired surrogate such as \\ud800, which cannot be stored."
-    )
+    reason = f"is not usable JSON: {UNSTORABLE}."
     assert [(row.cells, row.problem) for row in read[1:]] == [({}, f"This line {reason}")] * 2
     array = rows("[" + ", ".join(lines) + "]", "json")
     assert [(row.cells, row.problem) for row in array[1:]] == [({}, f"This item {reason}")] * 2
-    with pytest.raises(importing.RowInvalid, match=r"column payload \(payload, json\) .*NUL"):
+    with pytest.raises(importing.RowInvalid, match=r"Column payload \(payload, json\) .*NUL"):
         importing.record_of(*payload_row(f'{{"k": "{escape}"}}'))
 
 
