@@ -142,8 +142,10 @@ def unusable_json(value: object, text: str) -> str | None:
     showing it would overflow Python's recursion), or holds what cannot be stored."""
     if json_depth(value) > JSON_MAX_DEPTH:
         return TOO_DEEP
-    if _may_spell_unstorable_text(text) and holds_unstorable_text(value):
-        return UNSTORABLE
+    if _may_spell_unstorable_text(text):
+        path = unstorable_text_at(value)
+        if path is not None:
+            return f"{UNSTORABLE} at {path}" if path else UNSTORABLE
     return None
 
 
@@ -298,17 +300,35 @@ def _check_json(value: object, where: str) -> dict:
 def holds_unstorable_text(value: object) -> bool:
     """Whether a JSON value holds a NUL character (PostgreSQL cannot store one) or an unpaired surrogate
     (not a character: UTF-8 cannot encode it) anywhere, keys included."""
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            return True
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_unstorable_text(key) or holds_unstorable_text(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_unstorable_text(item) for item in value)
-    return False
+    return unstorable_text_at(value) is not None
+
+
+def unstorable_text_at(value: object) -> str | None:
+    """Where in a JSON value the first string (or key) that cannot be stored is, as a path such as
+    `items[1].sources[0].properties.payload` ("" for the value itself); None when there is none."""
+    pending = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodable(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in key or not _encodable(key):
+                    return path
+                pending.append((child_path, child))
+        elif isinstance(item, list):
+            pending.extend((f"{path}[{index}]", child) for index, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def short(value: object) -> str:

@@ -81,6 +81,7 @@ def test_unknown_names_are_named(scada):
         assert response.status_code == 400 and "scada:Nope" in response.json()["error"]["message"]
 
 
+@pytest.mark.usefixtures("fault_injection")  # its last request injects a fault
 def test_json_nested_too_deep_is_refused_cleanly(scada):
     """Security: JSON nested too deep for Python gets a CDF error body, never a 500: a request body, a json
     property's value and a sync cursor."""

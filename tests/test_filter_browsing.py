@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from emulator.demo import stream_records
 from records import query
-from tests.conftest import EmulatorApi
+from tests.conftest import TOKEN, EmulatorApi
 from tests.filter_trees import CONTAINERS, filters
 
 ROW_ID = re.compile(r'<th scope="row"><a href="[^"]*">([^<]*)</a>')
@@ -200,7 +200,7 @@ def test_the_request_preview_runs_as_python_and_finds_the_same_records(app, stew
     python = unescape(re.search(r'<pre id="request-python">(.*?)</pre>', page, re.S).group(1))
     curl = unescape(re.search(r'<pre id="request-curl">(.*?)</pre>', page, re.S).group(1))
     assert "records/filter" in curl and '"ratedPowerKw"' in curl and "$CDF_TOKEN" in curl
-    client = CogniteClient(ClientConfig(client_name="preview", project="demo", credentials=Token("t"),
+    client = CogniteClient(ClientConfig(client_name="preview", project="demo", credentials=Token(TOKEN),
                                         base_url=f"{app.url}/emulator"))  # fmt: skip
     scope = {"client": client}
     exec(python.replace("client = CogniteClient()\n", ""), scope)

@@ -415,7 +415,7 @@ def test_an_unexpected_error_ends_the_job_as_failed_instead_of_running(app, demo
     [
         ("jsonl", {"message": "x" * 2000}, "Line 300 is longer than 1 KB", ""),
         ("json", {"message": "x" * 2000}, "Item 300 of the JSON array is longer than 1 KB", ""),
-        ("jsonl", {"message": "a\x00b"}, "", "This line holds \\u0000 (a NUL character)"),
+        ("jsonl", {"message": "a\x00b"}, "", "This line is not usable JSON: a string holds a NUL"),
     ],
 )
 def test_security_a_bad_row_past_the_first_rows_is_met_by_the_dry_run(
