@@ -102,10 +102,7 @@ class _Lines:
             where = f"Line {self.row_start}"
             if self.number >= self.row_start:
                 where = f"The row starting on line {self.row_start}"
-            raise FileProblem(
-                f"{where} is longer than {self.limit // 1024} KB, the most a row of an import may be "
-                "(IMPORT_MAX_LINE_KILOBYTES)."
-            )
+            raise too_long(where, self.limit)
 
     def __iter__(self) -> Iterator[str]:
         pending: list[str] = []  # the start of a line that goes on in the next chunk
@@ -132,6 +129,13 @@ class _Lines:
         if pending:
             self.number += 1
             yield "".join(pending)
+
+
+def too_long(where: str, limit: int) -> FileProblem:
+    return FileProblem(
+        f"{where} is longer than {limit // 1024} KB, the most a row of an import may be "
+        "(IMPORT_MAX_LINE_KILOBYTES)."
+    )
 
 
 def max_row_chars() -> int:
@@ -288,10 +292,7 @@ def _json_array_rows(chunks: Iterator[str], limit: int) -> Iterator[Row]:
             if done and end - position <= limit:
                 break
             if len(buffer) - position > limit:
-                raise FileProblem(
-                    f"{item} is longer than {limit // 1024} KB, the most a row of an import may be "
-                    "(IMPORT_MAX_LINE_KILOBYTES)."
-                )
+                raise too_long(item, limit)
             # Twice as much before decoding the item again, so that a long item costs linear time.
             fill(2 * (len(buffer) - position))
         start, position = position, end

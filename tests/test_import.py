@@ -328,10 +328,10 @@ def test_security_json_escapes_of_what_cannot_be_stored_make_the_row_invalid(esc
     ]
     read = rows("\n".join(lines), "jsonl")
     assert read[0].cells["message"] == "\U0001f600 é"
-    reason = f"is not usable JSON: {UNSTORABLE}."
-    assert [(row.cells, row.problem) for row in read[1:]] == [({}, f"This line {reason}")] * 2
+    reasons = [f"is not usable JSON: {UNSTORABLE} at {place}." for place in ("message", "tags[0]")]
+    assert [(row.cells, row.problem) for row in read[1:]] == [({}, f"This line {r}") for r in reasons]
     array = rows("[" + ", ".join(lines) + "]", "json")
-    assert [(row.cells, row.problem) for row in array[1:]] == [({}, f"This item {reason}")] * 2
+    assert [(row.cells, row.problem) for row in array[1:]] == [({}, f"This item {r}") for r in reasons]
     with pytest.raises(importing.RowInvalid, match=r"Column payload \(payload, json\) .*NUL"):
         importing.record_of(*payload_row(f'{{"k": "{escape}"}}'))
 
