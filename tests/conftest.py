@@ -31,6 +31,18 @@ SIGNED_IN_AS_ADMIN = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Marks the tests served by a live server `live` (`make test-fast` leaves them out), and those
+    that use the database `database` (`make test` runs them again on PostgreSQL; the others cannot
+    reach a database, pytest-django blocks it)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "live_server" in fixtures:
+            item.add_marker(pytest.mark.live)
+        if item.get_closest_marker("django_db") or fixtures & {"db", "transactional_db", "live_server"}:
+            item.add_marker(pytest.mark.database)
+
+
 class EmulatorApi:
     """A thin requests wrapper for calling the emulator over real HTTP in tests."""
 
