@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # PostgreSQL the test suite also runs on when it answers (production's database, tested for real).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint bench chromium clean
+.PHONY: run test test-fast lint bench chromium clean
 
 # The first Python >= 3.12 among the usual names and pyenv's installs.
 PYTHON := $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null) python3 python; do \
@@ -48,8 +48,12 @@ test: $(VENV)/.installed chromium lint
 	$(VENV)/bin/pytest
 	@if $(PY) -c "import psycopg, sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "PostgreSQL answers: running the database tests on it too"; \
-		DATABASE_URL=$(TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "not browser and not server" -p no:cacheprovider; \
+		DATABASE_URL=$(TEST_POSTGRES_URL) $(VENV)/bin/pytest -m "database and not browser and not server" -p no:cacheprovider; \
 	else echo "PostgreSQL does not answer at $(TEST_POSTGRES_URL): database tests ran on SQLite only"; fi
+
+# The unit tests alone, for a quick check while developing: no live server, no browser, no gunicorn.
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -m "not live and not browser and not server" -p no:cacheprovider
 
 bench: $(VENV)/.installed
 	$(PY) -m bench.emulator

@@ -1,9 +1,15 @@
 """Shared fixtures: a live server (the app and the emulator on one port) and an API client."""
 
 import os
+import uuid
 
 import pytest
 import requests
+from django.test.testcases import QuietWSGIRequestHandler
+
+# The live server answers with the headers and the body in separate writes: with Nagle's algorithm
+# on, each small answer waits for the client's delayed ACK (some 40 ms).
+QuietWSGIRequestHandler.disable_nagle_algorithm = True
 
 TOKEN = "test-token"
 PROJECT = "test"
@@ -23,6 +29,18 @@ SIGNED_IN_AS_ADMIN = {
     "X-Forwarded-Email": "ada@example.com",
     "X-Forwarded-Groups": "everyone,streams-admins",
 }
+
+
+def pytest_collection_modifyitems(items):
+    """Marks the tests served by a live server `live` (`make test-fast` leaves them out), and those
+    that use the database `database` (`make test` runs them again on PostgreSQL; the others cannot
+    reach a database, pytest-django blocks it)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "live_server" in fixtures:
+            item.add_marker(pytest.mark.live)
+        if item.get_closest_marker("django_db") or fixtures & {"db", "transactional_db", "live_server"}:
+            item.add_marker(pytest.mark.database)
 
 
 class EmulatorApi:
@@ -107,11 +125,38 @@ def filter_all(api: EmulatorApi, stream: str = "alarms-live", **body) -> list[di
     return response.json()["items"]
 
 
+@pytest.fixture(scope="session")
+def demo_copy(django_db_setup, django_db_blocker) -> list[tuple[str, str]]:
+    """The demo, loaded once into the test database and copied aside: (emulator table, copy) pairs.
+
+    The copies are tables Django does not know, so the flush after each live-server test leaves
+    them; copying the demo back is many times quicker than loading it again."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from emulator.models import Container, Record, Space, Stream
+
+    # Parents before children, for the foreign keys.
+    tables = [model._meta.db_table for model in (Space, Container, Stream, Record)]
+    pairs = [(table, f"demo_copy_{table}") for table in tables]
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        call_command("load_demo", project="demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        for table, copy in pairs:
+            cursor.execute(f"DROP TABLE IF EXISTS {copy}")
+            cursor.execute(f"CREATE TABLE {copy} AS SELECT * FROM {table}")
+        # Tests start from an empty database, as everywhere else.
+        for table, _ in reversed(pairs):
+            cursor.execute(f"DELETE FROM {table}")
+    return pairs
+
+
 @pytest.fixture
-def app(live_server, transactional_db, settings):
+def app(live_server, transactional_db, settings, demo_copy):
     """The app wired to the emulator of the live server, signing in through proxy headers,
     with quick retries; the demo loaded."""
-    from django.core.management import call_command
+    from django.db import connection
+
+    from emulator.models import Stream
 
     settings.CDF_BASE_URL = f"{live_server.url}/emulator"
     settings.CDF_PROJECT = "demo"
@@ -120,7 +165,13 @@ def app(live_server, transactional_db, settings):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.CDF_RETRY_BACKOFF_SECONDS = 0.01
     settings.CDF_RETRY_MAX_BACKOFF_SECONDS = 0.05
-    call_command("load_demo", project="demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with connection.cursor() as cursor:
+        for table, copy in demo_copy:
+            cursor.execute(f"INSERT INTO {table} SELECT * FROM {copy}")
+    # Each stream gets a fresh uid, as a recreated one does: the emulator's memory of a stream's
+    # records is kept by its uid, and this copy of the stream is not the one another test changed.
+    for pk in Stream.objects.values_list("pk", flat=True):
+        Stream.objects.filter(pk=pk).update(uid=uuid.uuid4())
     return live_server
 
 
