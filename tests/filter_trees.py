@@ -7,8 +7,9 @@ from datetime import datetime
 
 from hypothesis import strategies as st
 
+from cdftypes.values import epoch_ms, parse_timestamp
 from emulator.demo import CONTAINERS as DEMO_CONTAINERS
-from records import query
+from records.query import filter_json, filter_tree, validation
 
 CONTAINERS = DEMO_CONTAINERS["items"]
 PROPERTIES = [
@@ -48,7 +49,7 @@ def values_of(item_type: dict | str) -> st.SearchStrategy:
     """Comparison values of one item of a property (a top-level property's name, or a type)."""
     if item_type in ("space", "externalId"):
         return LINE
-    if item_type in query.TIME_PROPERTIES:
+    if item_type in filter_tree.TIME_PROPERTIES:
         return st.integers(0, 4_102_444_800_000) | TIMESTAMPS
     kind = item_type["type"]
     if kind == "text":
@@ -81,9 +82,9 @@ def _item_type(prop_type: dict) -> dict:
 @st.composite
 def leaves(draw, pool=None) -> dict:
     """One leaf on a property; `pool` (property -> values) narrows the values to ones records hold."""
-    choices = [((name,), name) for name in query.TOP_LEVEL_PROPERTIES] + PROPERTIES
+    choices = [((name,), name) for name in filter_tree.TOP_LEVEL_PROPERTIES] + PROPERTIES
     path, prop_type = draw(st.sampled_from(choices))
-    operator = draw(st.sampled_from(query.operators_for(prop_type)))
+    operator = draw(st.sampled_from(validation.operators_for(prop_type)))
     item_type = prop_type if isinstance(prop_type, str) else _item_type(prop_type)
     body = {"property": list(path)}
     if operator == "exists":
@@ -93,7 +94,7 @@ def leaves(draw, pool=None) -> dict:
     values = values_of(item_type)
     if pool and pool.get(path):
         values = st.sampled_from(pool[path]) | values
-    if operator in query.MULTI_VALUE_OPERATORS:
+    if operator in filter_tree.MULTI_VALUE_OPERATORS:
         return {operator: {**body, "values": draw(st.lists(values, min_size=1, max_size=4))}}
     if operator == "range":
         lower = draw(st.sampled_from([None, "gt", "gte"]))
@@ -112,10 +113,10 @@ def leaves(draw, pool=None) -> dict:
 
 
 def _order(value, item_type):
-    if item_type in query.TIME_PROPERTIES:
-        return value if isinstance(value, int) else query.epoch_ms(query.parse_timestamp(value))
+    if item_type in filter_tree.TIME_PROPERTIES:
+        return value if isinstance(value, int) else epoch_ms(parse_timestamp(value))
     if isinstance(item_type, dict) and item_type["type"] == "timestamp":
-        return query.parse_timestamp(value)
+        return parse_timestamp(value)
     return value
 
 
@@ -163,7 +164,7 @@ def filters(pool=None, raw=True) -> st.SearchStrategy:
 
 def _within_limits(data: dict) -> bool:
     try:
-        query.from_filter(data, CONTAINERS)
-    except query.FilterError:
+        filter_json.from_filter(data, CONTAINERS)
+    except filter_tree.FilterError:
         return False
     return True

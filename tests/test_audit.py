@@ -12,7 +12,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from records.audit import record_write
+from records.audit.log import record_write
 from records.models import AuditEntry
 
 from .conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER

@@ -6,7 +6,7 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 
-from records.auth import check_auth_mode, role_for_groups
+from records.web.auth import check_auth_mode, role_for_groups
 
 from .conftest import SIGNED_IN_AS_VIEWER
 

@@ -3,7 +3,7 @@
 import pytest
 from django.http import QueryDict
 
-from records import browsing
+from records.browse import browsing
 
 NOW = 1_800_000_000_000
 DAY = 86_400_000
@@ -256,7 +256,7 @@ def test_record_groups_follow_the_container_order():
 
 
 def test_values_render_escaped_html_of_every_kind():
-    from records.presentation import value_html
+    from records.web.presentation import value_html
 
     assert (
         value_html({"kind": "list", "items": []})
@@ -278,7 +278,7 @@ def test_values_render_escaped_html_of_every_kind():
 
 
 def test_rows_escape_every_value():
-    from records.browser import _row
+    from records.browse.views import _row
 
     columns = [("s", "C", "note", {"type": "text", "list": False})]
     item = {

@@ -10,8 +10,8 @@ from django.template.loader import render_to_string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from records import builder, query
-from records.query import MISSING, Clause, FilterError, Group, Raw, Unparsed
+from records.query import builder, filter_json, filter_tree, validation
+from records.query.filter_tree import MISSING, Clause, FilterError, Group, Raw, Unparsed
 from tests.filter_trees import CONTAINERS, filters
 
 EQUIPMENT = ["plant", "Equipment"]
@@ -60,7 +60,7 @@ class FormFields(HTMLParser):
 
 
 def rendered(tree, errors=None) -> str:
-    data = query.to_filter(tree)
+    data = filter_json.to_filter(tree)
     return render_to_string(
         "records/builder.html",
         {
@@ -91,22 +91,22 @@ def exact(data) -> str:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(filters())
 def test_every_filter_survives_the_builder_its_form_its_json_view_and_the_url(data):
-    tree = query.from_filter(data, CONTAINERS)
-    assert json.dumps(query.to_filter(tree)) == json.dumps(data)  # JSON -> builder -> JSON, as written
+    tree = filter_json.from_filter(data, CONTAINERS)
+    assert json.dumps(filter_json.to_filter(tree)) == json.dumps(data)  # JSON -> builder -> JSON, as written
     form = submitted(tree)
     from_form = builder.read_form(form, CONTAINERS)
     assert from_form == tree
-    assert exact(query.to_filter(from_form)) == exact(data)
-    assert query.from_text(form["filter_json"], CONTAINERS, "This") == tree
-    assert query.from_param(query.to_param(from_form), CONTAINERS) == tree
+    assert exact(filter_json.to_filter(from_form)) == exact(data)
+    assert filter_json.from_text(form["filter_json"], CONTAINERS, "This") == tree
+    assert filter_json.from_param(filter_json.to_param(from_form), CONTAINERS) == tree
 
 
 @settings(max_examples=200, deadline=None)
 @given(filters(raw=False))
 def test_the_builder_draws_every_valid_leaf_as_a_condition(data):
-    tree = query.from_filter(data, CONTAINERS)
+    tree = filter_json.from_filter(data, CONTAINERS)
     assert not _raw_nodes(tree), data
-    assert query.validate(tree, CONTAINERS) == {}
+    assert validation.validate(tree, CONTAINERS) == {}
 
 
 def _raw_nodes(node) -> list:
@@ -119,7 +119,7 @@ def equals(container, prop, value):
     return {"equals": {"property": [*container, prop], "value": value}}
 
 
-def read(fields) -> query.Node:
+def read(fields) -> filter_tree.Node:
     params = QueryDict(mutable=True)
     for name, value in fields.lists() if isinstance(fields, QueryDict) else fields.items():
         params.setlist(name, value if isinstance(value, list) else [value])
@@ -130,7 +130,7 @@ def read(fields) -> query.Node:
 
 
 def test_buttons_add_remove_negate_and_move():
-    tree = builder.apply(query.EMPTY, "add-clause:")
+    tree = builder.apply(filter_tree.EMPTY, "add-clause:")
     tree = builder.apply(tree, "add-group:")
     tree = builder.apply(tree, "add-clause:1")
     tree = builder.apply(tree, "not:1")
@@ -145,7 +145,7 @@ def test_buttons_add_remove_negate_and_move():
     assert isinstance(tree.children[1], Group)
     tree = builder.apply(tree, "remove:1")
     assert tree == Group("and", (Clause("equals"),))
-    assert builder.apply(tree, "clear:") == query.EMPTY
+    assert builder.apply(tree, "clear:") == filter_tree.EMPTY
 
 
 def test_values_are_added_and_removed():
@@ -180,7 +180,7 @@ def test_a_filter_cannot_grow_beyond_the_apis_limits():
     deep = Clause("matchAll")
     for _ in range(9):
         deep = Group("and", (deep,))
-    assert query.depth(deep) == 10
+    assert filter_tree.depth(deep) == 10
     with pytest.raises(FilterError, match="nested 11 levels deep"):
         builder.apply(deep, "not:" + ".".join(["0"] * 9))
 
@@ -211,7 +211,7 @@ def test_a_value_that_does_not_fit_is_kept_as_typed_with_its_reason():
     form["value:q-value"] = "15OO"
     tree = read(form)
     assert tree.value == Unparsed("15OO", 'Plant.Reading.rpm must be a whole number (int32), not "15OO".')
-    assert query.validate(tree, CONTAINERS) == {"": [tree.value.problem]}
+    assert validation.validate(tree, CONTAINERS) == {"": [tree.value.problem]}
     assert 'value="15OO"' in rendered(tree)  # drawn again as typed, never lost
 
 
@@ -219,7 +219,7 @@ def test_messages_stand_next_to_their_condition():
     tree = Group(
         "and", (Clause("matchAll"), Clause("range", (*READING, "temperature"), {"gt": 90, "lt": 10}))
     )
-    html = rendered(tree, query.validate(tree, CONTAINERS))
+    html = rendered(tree, validation.validate(tree, CONTAINERS))
     assert 'id="q.1-errors"' in html and "is empty; no record can match" in html
     assert 'aria-describedby="q.1-errors"' in html
 
@@ -264,13 +264,13 @@ def test_deeply_nested_tampered_fields_stop_at_the_depth_limit():
 )
 def test_the_json_view_names_what_is_wrong(text, message):
     with pytest.raises(FilterError, match=message):
-        query.from_text(text, CONTAINERS, "This")
+        filter_json.from_text(text, CONTAINERS, "This")
 
 
 @given(st.text(max_size=40))
 def test_any_text_in_the_json_view_gives_a_tree_or_a_message(text):
     try:
-        query.from_text(text, CONTAINERS, "This")
+        filter_json.from_text(text, CONTAINERS, "This")
     except FilterError as error:
         assert str(error)
 
@@ -287,5 +287,5 @@ def test_any_text_in_the_json_view_gives_a_tree_or_a_message(text):
     ],
 )
 def test_blank_fields_and_repeated_containers_are_named(clause, message):
-    [problems] = query.validate(clause, CONTAINERS).values()
+    [problems] = validation.validate(clause, CONTAINERS).values()
     assert any(message in problem for problem in problems), problems

@@ -15,7 +15,7 @@ from records.cdf import (
     ForwardedToken,
     project_capabilities,
 )
-from records.presentation import error_context
+from records.web.presentation import error_context
 
 from .conftest import SIGNED_IN_AS_ADMIN, TOKEN
 from .test_stream_admin import DEMO_STREAMS, emulator_streams, submit

@@ -7,7 +7,7 @@ from django.core import signing
 from django.http import QueryDict
 
 from emulator.demo import CONTAINERS
-from records import editing
+from records.edit import record_form
 
 CONTAINERS_LIST = CONTAINERS["items"]
 EQUIPMENT = {
@@ -24,10 +24,10 @@ EQUIPMENT = {
 }
 
 
-def posted(form: editing.RecordForm, **changes) -> QueryDict:
+def posted(form: record_form.RecordForm, **changes) -> QueryDict:
     """What the browser sends back for a form, with some fields changed (None removes one)."""
     query = QueryDict(mutable=True)
-    for name, value in editing.form_fields(form):
+    for name, value in record_form.form_fields(form):
         query.appendlist(name, value)
     for name, value in changes.items():
         if value is None:
@@ -37,18 +37,19 @@ def posted(form: editing.RecordForm, **changes) -> QueryDict:
     return query
 
 
-def opened(values=None) -> editing.RecordForm:
+def opened(values=None) -> record_form.RecordForm:
     sources = {"plant.Equipment": dict(values or EQUIPMENT)}
-    return editing.form_from_sources("plant", "eq-001", sources, CONTAINERS_LIST)
+    return record_form.form_from_sources("plant", "eq-001", sources, CONTAINERS_LIST)
 
 
 def submitted(form, **changes):
-    return editing.form_from_post(posted(form, **changes), CONTAINERS_LIST, [s.ref for s in form.sections])
+    refs = [s.ref for s in form.sections]
+    return record_form.form_from_post(posted(form, **changes), CONTAINERS_LIST, refs)
 
 
 def test_an_unchanged_form_means_exactly_the_record_it_was_opened_with():
     form = submitted(opened())
-    assert editing.form_sources(form) == {"plant.Equipment": EQUIPMENT}
+    assert record_form.form_sources(form) == {"plant.Equipment": EQUIPMENT}
 
 
 def test_the_form_has_every_property_of_the_container_and_the_state_of_each():
@@ -74,7 +75,7 @@ def test_null_absent_and_empty_are_three_different_things():
             "state:plant.Equipment.specs": "absent",
         },
     )
-    values = editing.form_sources(form)["plant.Equipment"]
+    values = record_form.form_sources(form)["plant.Equipment"]
     assert values["site"] == "" and values["efficiency"] is None and "specs" not in values
 
 
@@ -94,7 +95,7 @@ def test_null_absent_and_empty_are_three_different_things():
 def test_a_wrong_value_gets_a_message_at_its_field_and_keeps_what_was_typed(field, text, message):
     key = f"plant.Equipment.{field}"
     form = submitted(opened(), **{f"value:{key}": text})
-    assert editing.form_sources(form) is None
+    assert record_form.form_sources(form) is None
     assert message in form.field(key).error
     assert form.field(key).texts == [text]
     assert all(not f.error for f in form.sections[0].fields if f.key != key)
@@ -102,10 +103,10 @@ def test_a_wrong_value_gets_a_message_at_its_field_and_keeps_what_was_typed(fiel
 
 def test_a_required_property_cannot_be_left_out_and_a_list_not_overfilled():
     form = submitted(opened(), **{"state:plant.Equipment.name": "absent"})
-    assert editing.form_sources(form) is None
+    assert record_form.form_sources(form) is None
     assert "“Name” is required" in form.field("plant.Equipment.name").error
 
-    reading = editing.form_from_sources(
+    reading = record_form.form_from_sources(
         "plant",
         "r",
         {
@@ -119,7 +120,7 @@ def test_a_required_property_cannot_be_left_out_and_a_list_not_overfilled():
     form = submitted(
         reading, **{"state:plant.Reading.samples": "value", "value:plant.Reading.samples": ["1"] * 101}
     )
-    assert editing.form_sources(form) is None
+    assert record_form.form_sources(form) is None
     assert "at most 100" in form.field("plant.Reading.samples").error
 
 
@@ -135,7 +136,7 @@ def test_list_items_are_added_and_removed_and_the_size_limit_is_respected():
 
 
 def test_a_container_is_removed_only_when_asked_and_an_emptied_one_is_an_error():
-    two = editing.form_from_sources(
+    two = record_form.form_from_sources(
         "plant",
         "alarm-1",
         {
@@ -148,30 +149,31 @@ def test_a_container_is_removed_only_when_asked_and_an_emptied_one_is_an_error()
         },
         CONTAINERS_LIST,
     )
-    assert set(editing.form_sources(submitted(two))) == {"plant.Alarm", "plant.Reading"}
-    assert set(editing.form_sources(submitted(two, **{"drop:plant.Reading": "on"}))) == {"plant.Alarm"}
+    assert set(record_form.form_sources(submitted(two))) == {"plant.Alarm", "plant.Reading"}
+    assert set(record_form.form_sources(submitted(two, **{"drop:plant.Reading": "on"}))) == {"plant.Alarm"}
     emptied = submitted(
         two,
         **{f"state:plant.Reading.{p}": "absent" for p in ("rpm",)},
         **{"state:plant.Reading.equipment": "null"},
     )
-    assert editing.form_sources(emptied) is None  # equipment is required
+    assert record_form.form_sources(emptied) is None  # equipment is required
 
 
 def test_direct_relations_are_space_and_external_id():
     form = submitted(
         opened(), **{"space:plant.Equipment.parent": "plant", "xid:plant.Equipment.parent": "eq:9"}
     )
-    assert editing.form_sources(form)["plant.Equipment"]["parent"] == {"space": "plant", "externalId": "eq:9"}
+    parent = record_form.form_sources(form)["plant.Equipment"]["parent"]
+    assert parent == {"space": "plant", "externalId": "eq:9"}
     form = submitted(opened(), **{"space:plant.Equipment.parent": "", "xid:plant.Equipment.parent": "eq-9"})
-    assert editing.form_sources(form) is None
+    assert record_form.form_sources(form) is None
     assert "as space:externalId" in form.field("plant.Equipment.parent").error
 
 
 def test_ids_of_a_new_record_are_checked():
-    form = editing.new_form(CONTAINERS_LIST[:1])
+    form = record_form.new_form(CONTAINERS_LIST[:1])
     form.space, form.external_id = "9bad space", ""
-    editing.check_ids(form)
+    record_form.check_ids(form)
     assert (
         "not a space id" in form.errors["space"]
         and "enter the record's external id" in form.errors["externalId"]
@@ -181,13 +183,13 @@ def test_ids_of_a_new_record_are_checked():
 def test_the_diff_names_each_changed_property_old_and_new():
     after = {"plant.Equipment": {**EQUIPMENT, "name": "Pump 1", "site": "Bergen"}}
     del after["plant.Equipment"]["specs"]
-    groups = editing.diff({"plant.Equipment": EQUIPMENT}, after, CONTAINERS_LIST)
+    groups = record_form.diff({"plant.Equipment": EQUIPMENT}, after, CONTAINERS_LIST)
     rows = {row["property"]: row for row in groups[0]["rows"]}
     assert set(rows) == {"name", "site", "specs"}
     assert (rows["name"]["before"], rows["name"]["after"]) == ("Pump 001", "Pump 1")
     assert (rows["site"]["before"], rows["site"]["kind"]) == ("(absent)", "added")
     assert (rows["specs"]["after"], rows["specs"]["kind"]) == ("(absent)", "removed")
-    assert editing.changes({"plant.Equipment": EQUIPMENT}, after)["plant.Equipment"]["site"] == {
+    assert record_form.changes({"plant.Equipment": EQUIPMENT}, after)["plant.Equipment"]["site"] == {
         "after": "Bergen"
     }
 
@@ -196,12 +198,12 @@ def test_a_merge_keeps_a_colleagues_change_and_asks_only_where_both_changed():
     base = {"plant.Equipment": {"name": "A", "site": "Bergen", "kind": "PUMP"}}
     mine = {"plant.Equipment": {"name": "B", "site": "Oslo", "kind": "PUMP"}}
     theirs = {"plant.Equipment": {"name": "A", "site": "Molde", "kind": "FAN"}}
-    rows = editing.conflicts(base, mine, theirs, CONTAINERS_LIST)
+    rows = record_form.conflicts(base, mine, theirs, CONTAINERS_LIST)
     assert {(r["property"], r["both"]) for r in rows} == {("site", True), ("kind", False)}
-    kept = editing.merge(base, mine, theirs, {"plant.Equipment.site": "theirs"})
+    kept = record_form.merge(base, mine, theirs, {"plant.Equipment.site": "theirs"})
     assert kept == {"plant.Equipment": {"name": "B", "site": "Molde", "kind": "FAN"}}
     assert (
-        editing.merge(base, mine, theirs, {"plant.Equipment.site": "mine"})["plant.Equipment"]["site"]
+        record_form.merge(base, mine, theirs, {"plant.Equipment.site": "mine"})["plant.Equipment"]["site"]
         == "Oslo"
     )
 
@@ -215,7 +217,7 @@ def test_raw_json_sources_are_checked_like_the_form():
             }
         ]
     )
-    sources, problem = editing.check_sources_json(good, CONTAINERS_LIST)
+    sources, problem = record_form.check_sources_json(good, CONTAINERS_LIST)
     assert problem == "" and sources["plant.Equipment"]["commissionedAt"] == "2026-01-01T00:00:00.000Z"
     for text, message in [
         ("[{", "not valid JSON"),
@@ -225,28 +227,28 @@ def test_raw_json_sources_are_checked_like_the_form():
         (good.replace('"Equipment"', '"Nope"'), "not a record container"),
         (good.replace('"name"', '"nickname"'), "has no property nickname"),
     ]:
-        assert message in editing.check_sources_json(text, CONTAINERS_LIST)[1], text
+        assert message in record_form.check_sources_json(text, CONTAINERS_LIST)[1], text
 
 
 def test_the_base_the_form_was_opened_with_cannot_be_tampered_with():
-    signed = editing.sign_base(1234, {"plant.Equipment": {"name": "A"}})
-    assert editing.read_base(signed) == (1234, {"plant.Equipment": {"name": "A"}})
+    signed = record_form.sign_base(1234, {"plant.Equipment": {"name": "A"}})
+    assert record_form.read_base(signed) == (1234, {"plant.Equipment": {"name": "A"}})
     with pytest.raises(signing.BadSignature):
-        editing.read_base(signed[:-3] + "abc")
+        record_form.read_base(signed[:-3] + "abc")
 
 
 def test_cdf_messages_about_a_value_land_at_the_field():
     form = opened()
     sources = {"plant.Equipment": EQUIPMENT}
-    assert editing.place_cdf_message(form, sources, "sources[0].properties.site: too long")
+    assert record_form.place_cdf_message(form, sources, "sources[0].properties.site: too long")
     assert "too long" in form.field("plant.Equipment.site").error
-    assert not editing.place_cdf_message(form, sources, "something else")
+    assert not record_form.place_cdf_message(form, sources, "something else")
 
 
 def test_values_no_definition_lists_are_found_so_the_form_cannot_drop_them():
     sources = {"plant.Equipment": {"name": "A", "retired": True}, "plant.Gone": {"x": 1}}
-    assert editing.undefined_properties(sources, CONTAINERS_LIST) == [
+    assert record_form.undefined_properties(sources, CONTAINERS_LIST) == [
         "plant.Equipment.retired",
         "plant.Gone.x",
     ]
-    assert editing.undefined_properties({"plant.Equipment": EQUIPMENT}, CONTAINERS_LIST) == []
+    assert record_form.undefined_properties({"plant.Equipment": EQUIPMENT}, CONTAINERS_LIST) == []

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from records import editor as editor_views
 from records.cdf import get_client
+from records.edit import views as editor_views
 from records.models import AuditEntry, AuditRecord
 
 from .conftest import SIGNED_IN_AS_VIEWER, TOKEN

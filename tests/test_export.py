@@ -10,7 +10,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records import exporting, jobs
+from records.bulk import exporting
+from records.jobs import runner
 from records.models import Job
 
 from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi, records_path
@@ -98,8 +99,8 @@ def test_an_export_imports_back_with_every_value_unchanged(app, demo, editor, st
     assert len(mapping["columns"]) == 17  # every Equipment property
     job.dry_run = False
     job.save()
-    jobs.enqueue(job)
-    jobs.run(Job.objects.get())
+    runner.enqueue(job)
+    runner.run(Job.objects.get())
     job.refresh_from_db()
     originals = stored(EmulatorApi(app.url, project="demo"), "equipment")
     assert job.counts == {"created": len(originals)}, job.message
@@ -125,19 +126,19 @@ def test_a_large_export_runs_as_a_job_that_resumes_and_gives_a_download(
 
     # Stopped after writing its second page to the file, before saving that (pages of 40 records,
     # so that there are several).
-    monkeypatch.setattr("records.exporting.PAGE_SIZE", 40)
+    monkeypatch.setattr("records.bulk.exporting.PAGE_SIZE", 40)
 
     def crash(page):
         if page == 1:
             raise SystemExit("the worker was stopped")
 
     with pytest.raises(SystemExit):
-        jobs.run(job, on_written=crash)
+        runner.run(job, on_written=crash)
     job.refresh_from_db()
     assert job.checkpoint == 40 and job.inflight["cursor"]
     job.status = Job.Status.QUEUED
     job.save()
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert job.checkpoint == job.total

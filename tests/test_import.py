@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from cdftypes.values import TOO_DEEP, UNSTORABLE
-from records import importing
+from records.bulk import importing
 
 ALARM = {
     "space": "plant",

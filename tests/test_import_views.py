@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.core.management import call_command
 
-from records import jobs
+from records.jobs import runner
 from records.models import Job
 
 from .conftest import SIGNED_IN_AS_VIEWER
@@ -165,7 +165,7 @@ def test_the_report_of_every_row_accounts_for_each_with_its_outcome_and_changes(
     seed(demo, alarm_line(1), alarm_line(2, message="old"))
     lines = [alarm_line(1), alarm_line(2, message="=old+new"), alarm_line(3), alarm_line(4, severity="HUGE")]
     dry_run = import_job(lines, dry_run=True)
-    jobs.run(dry_run)
+    runner.run(dry_run)
     page = editor.get(f"{app.url}/jobs/{dry_run.id}/", timeout=30).text
     assert f'href="/jobs/{dry_run.id}/report.csv" download>Download the report of every row' in page
 
@@ -277,7 +277,7 @@ def test_security_downloads_name_the_uploaded_file_without_adding_header_paramet
     job = import_job([alarm_line(1, severity="HUGE")], dry_run=True)
     job.file_name = file_name
     job.save()
-    jobs.run(job)
+    runner.run(job)
     invalid = editor.get(f"{app.url}/jobs/{job.id}/invalid-rows", timeout=30)
     assert invalid.headers["Content-Disposition"] == disposition
     report = editor.get(f"{app.url}/jobs/{job.id}/report.csv", timeout=30)

@@ -11,7 +11,9 @@ import requests
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from records import importing, jobs
+from records.bulk import importing
+from records.cdf import get_client
+from records.jobs import batches, control, progress, runner
 from records.models import AuditEntry, Job
 
 from .conftest import IMPORTS_STREAM, EmulatorApi
@@ -40,7 +42,7 @@ def import_job(lines, kind: str = "jsonl", mode: str = "upsert", dry_run: bool =
     path.write_text(data)
     with path.open("rb") as binary:
         columns, _ = importing.sample_columns(importing.read_rows(binary, kind))
-    containers = jobs.get_client().list_containers()
+    containers = get_client().list_containers()
     chosen = {**importing.auto_mapping(columns, containers), "space": "plant", **mapping}
     user, _ = get_user_model().objects.get_or_create(username="eddie")
     job = Job.objects.create(
@@ -106,7 +108,7 @@ def test_a_dry_run_classifies_every_row_and_the_commit_does_just_that(app, demo)
         {"externalId": "al-0006", "severity": "LOW"},  # a required property missing
     ]
     dry_run = import_job(lines, dry_run=True)
-    jobs.run(dry_run)
+    runner.run(dry_run)
     dry_run.refresh_from_db()
     assert dry_run.status == Job.Status.SUCCEEDED
     assert dry_run.counts == {"unchanged": 1, "update": 1, "create": 1, "invalid": 3}
@@ -128,7 +130,7 @@ def test_a_dry_run_classifies_every_row_and_the_commit_does_just_that(app, demo)
     assert alarm_props(stored(demo)["al-0002"])["message"] == "old"
 
     commit = import_job(lines)
-    jobs.run(commit)
+    runner.run(commit)
     commit.refresh_from_db()
     assert commit.counts == {"unchanged": 1, "updated": 1, "created": 1, "invalid": 3}
     assert {row: outcome for row, outcome in outcomes(commit).items()} == {
@@ -149,7 +151,7 @@ def test_a_dry_run_classifies_every_row_and_the_commit_does_just_that(app, demo)
 def test_lookups_name_every_container_they_read(app, demo, monkeypatch):
     # CDF returns the values of the containers a read names; without sources its answer is undocumented.
     seed(demo, alarm_line(1, message="kept"))
-    client = jobs.get_client()
+    client = get_client()
     stream, containers = client.retrieve_stream(STREAM), client.list_containers()
     reads = []
     filter_records = client.filter_records
@@ -159,7 +161,7 @@ def test_lookups_name_every_container_they_read(app, demo, monkeypatch):
         return filter_records(stream_id, body)
 
     monkeypatch.setattr(client, "filter_records", spy)
-    found = jobs.lookup(client, stream, [{"space": "plant", "externalId": "al-0001"}], containers)
+    found = batches.lookup(client, stream, [{"space": "plant", "externalId": "al-0001"}], containers)
     named = [selector["source"]["externalId"] for body in reads for selector in body["sources"]]
     assert sorted(named) == sorted(c["externalId"] for c in containers)
     assert all(len(body["sources"]) <= 10 for body in reads)
@@ -174,7 +176,7 @@ def test_each_format_imports_the_same_records(app, demo):
         ("jsonl", [alarm_line(3, message="from json lines")]),
     ):
         job = import_job(data, kind=kind)
-        jobs.run(job)
+        runner.run(job)
         job.refresh_from_db()
         assert job.counts == {"created": 1}, (kind, job.message)
     messages = {key: alarm_props(record)["message"] for key, record in stored(demo).items()}
@@ -182,7 +184,7 @@ def test_each_format_imports_the_same_records(app, demo):
 
 
 def test_a_job_interrupted_after_writing_resumes_without_writing_twice(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     lines = [alarm_line(n) for n in range(1, 46)]
     # Ingest refuses a record that exists (409): a row sent twice would fail.
     job = import_job(lines, mode="ingest")
@@ -192,15 +194,15 @@ def test_a_job_interrupted_after_writing_resumes_without_writing_twice(app, demo
             raise SystemExit("the worker was stopped")
 
     with pytest.raises(SystemExit):
-        jobs.run(job, on_written=crash)
+        runner.run(job, on_written=crash)
     job.refresh_from_db()
     assert (job.status, job.checkpoint) == (Job.Status.RUNNING, 20)
     assert len(stored(demo)) == 30, "the third batch went out before the crash"
 
-    assert jobs.recover_lost_jobs(timedelta(0)) == [job.id]
+    assert runner.recover_lost_jobs(timedelta(0)) == [job.id]
     job.refresh_from_db()
     assert job.status == Job.Status.QUEUED
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert job.counts == {"created": 45}
@@ -209,17 +211,17 @@ def test_a_job_interrupted_after_writing_resumes_without_writing_twice(app, demo
 
 
 def test_batches_start_small_and_double_up_to_the_batch_size(monkeypatch):
-    monkeypatch.setattr(jobs, "FIRST_BATCH_ROWS", 2)
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 8)
-    assert [len(batch) for batch in jobs.batches(range(25))] == [2, 4, 8, 8, 3]
-    assert [n for batch in jobs.batches(range(25)) for n in batch] == list(range(25))
+    monkeypatch.setattr(batches, "FIRST_BATCH_ROWS", 2)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 8)
+    assert [len(batch) for batch in batches.batches(range(25))] == [2, 4, 8, 8, 3]
+    assert [n for batch in batches.batches(range(25)) for n in batch] == list(range(25))
 
 
 def test_a_job_stopped_while_saving_one_batch_and_writing_the_next_accounts_for_both(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     lines = [alarm_line(n) for n in range(1, 46)]
     job = import_job(lines, mode="ingest")
-    save_batch = jobs.save_batch
+    save_batch = batches.save_batch
     saves = []
 
     def stop_at_the_second_save(*args):
@@ -228,18 +230,18 @@ def test_a_job_stopped_while_saving_one_batch_and_writing_the_next_accounts_for_
             raise SystemExit("the worker was stopped")
         save_batch(*args)
 
-    monkeypatch.setattr(jobs, "save_batch", stop_at_the_second_save)
+    monkeypatch.setattr(batches, "save_batch", stop_at_the_second_save)
     with pytest.raises(SystemExit):
-        jobs.run(job)
-    monkeypatch.setattr(jobs, "save_batch", save_batch)
+        runner.run(job)
+    monkeypatch.setattr(batches, "save_batch", save_batch)
     job.refresh_from_db()
     assert job.checkpoint == 10
     assert len(stored(demo)) == 30, "the third batch was written while the second was being saved"
     assert sorted(job.inflight["planned"], key=int) == [str(n) for n in range(11, 31)]
 
-    jobs.recover_lost_jobs(timedelta(0))
+    runner.recover_lost_jobs(timedelta(0))
     job.refresh_from_db()
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert (job.status, job.counts, job.inflight) == (Job.Status.SUCCEEDED, {"created": 45}, {})
     assert sorted(outcomes(job)) == list(range(1, 46))
@@ -250,10 +252,10 @@ def test_a_job_stopped_while_saving_one_batch_and_writing_the_next_accounts_for_
 def test_the_worker_command_resumes_a_lost_job(app, demo, monkeypatch):
     from django.core.management import call_command
 
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 5)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 5)
     job = import_job([alarm_line(n) for n in range(1, 13)], mode="ingest")
     with pytest.raises(SystemExit):
-        jobs.run(job, on_written=lambda batch: batch == 1 and exit(1))
+        runner.run(job, on_written=lambda batch: batch == 1 and exit(1))
     call_command("run_jobs", batch=True, lost_after=0, verbosity=0)
     job.refresh_from_db()
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 12})
@@ -261,7 +263,7 @@ def test_the_worker_command_resumes_a_lost_job(app, demo, monkeypatch):
 
 
 def test_a_slow_batch_keeps_its_heartbeat_and_is_not_taken_for_lost(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", timedelta(milliseconds=50))
+    monkeypatch.setattr(runner, "HEARTBEAT_EVERY", timedelta(milliseconds=50))
     job = import_job([alarm_line(1)])
     seen = {}
 
@@ -269,9 +271,9 @@ def test_a_slow_batch_keeps_its_heartbeat_and_is_not_taken_for_lost(app, demo, m
         before = Job.objects.get(id=job.id).heartbeat
         time.sleep(0.6)
         seen["beats"] = (before, Job.objects.get(id=job.id).heartbeat)
-        seen["lost"] = jobs.recover_lost_jobs(timedelta(milliseconds=300))
+        seen["lost"] = runner.recover_lost_jobs(timedelta(milliseconds=300))
 
-    jobs.run(job, on_written=slow_batch)
+    runner.run(job, on_written=slow_batch)
     job.refresh_from_db()
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 1})
     before, during = seen["beats"]
@@ -280,12 +282,12 @@ def test_a_slow_batch_keeps_its_heartbeat_and_is_not_taken_for_lost(app, demo, m
 
 
 def test_a_worker_watching_for_lost_jobs_queues_them_again(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "LOST_AFTER", timedelta(milliseconds=100))
+    monkeypatch.setattr(runner, "LOST_AFTER", timedelta(milliseconds=100))
     lost = import_job([alarm_line(1)])
     Job.objects.filter(id=lost.id).update(status=Job.Status.RUNNING, heartbeat=timezone.now())
     alive = import_job([alarm_line(2)])
     stop = threading.Event()
-    watch = threading.Thread(target=jobs.watch_for_lost_jobs, args=(stop,))
+    watch = threading.Thread(target=runner.watch_for_lost_jobs, args=(stop,))
     watch.start()
     try:
         for _ in range(100):
@@ -301,12 +303,12 @@ def test_a_worker_watching_for_lost_jobs_queues_them_again(app, demo, monkeypatc
 
 
 def test_a_job_runs_once_however_often_it_is_queued(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
     second_run = Job.objects.get(id=job.id)
     runs = []
     # While the first run writes its first batch, a second task for the same job starts.
-    jobs.run(job, on_written=lambda batch: batch == 0 and runs.append(jobs.run(second_run)))
+    runner.run(job, on_written=lambda batch: batch == 0 and runs.append(runner.run(second_run)))
     job.refresh_from_db()
     assert runs == [None] and second_run.status == Job.Status.QUEUED, "the second task did nothing"
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
@@ -314,7 +316,7 @@ def test_a_job_runs_once_however_often_it_is_queued(app, demo, monkeypatch):
 
 
 def test_a_run_whose_job_was_queued_again_by_another_worker_stops(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
 
     def taken_for_lost(batch):
@@ -322,10 +324,10 @@ def test_a_run_whose_job_was_queued_again_by_another_worker_stops(app, demo, mon
         if batch == 0:
             Job.objects.filter(id=job.id).update(status=Job.Status.QUEUED)
 
-    jobs.run(job, on_written=taken_for_lost)
+    runner.run(job, on_written=taken_for_lost)
     job.refresh_from_db()
     assert (job.status, job.checkpoint, job.counts) == (Job.Status.QUEUED, 10, {"created": 10})
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
     assert len(stored(demo)) == 25
@@ -336,7 +338,7 @@ def test_records_failing_with_503_are_retried_to_completion(app, demo):
     failing = ["plant:al-0002", "plant:al-0004"]
     inject(app, endpoint="records/upsert", status=503, failRecords=failing, count=2)
     job = import_job([alarm_line(n) for n in range(1, 6)])
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.counts == {"created": 5}
     assert len(stored(demo)) == 5
@@ -346,7 +348,7 @@ def test_records_failing_with_503_are_retried_to_completion(app, demo):
 def test_records_cdf_refuses_are_reported_with_the_reason_and_downloadable(app, demo):
     inject(app, endpoint="records/upsert", status=409, failRecords=["plant:al-0002"])
     job = import_job([alarm_line(n) for n in range(1, 4)])
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert job.counts == {"created": 2, "failed": 1}
@@ -361,9 +363,9 @@ def test_records_cdf_refuses_are_reported_with_the_reason_and_downloadable(app, 
 
 
 def test_cancel_stops_after_the_current_batch(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     job = import_job([alarm_line(n) for n in range(1, 31)])
-    jobs.run(job, on_written=lambda batch: jobs.cancel(job))
+    runner.run(job, on_written=lambda batch: control.cancel(job))
     job.refresh_from_db()
     assert (job.status, job.checkpoint, job.counts) == (Job.Status.CANCELLED, 10, {"created": 10})
     assert len(stored(demo)) == 10
@@ -371,15 +373,15 @@ def test_cancel_stops_after_the_current_batch(app, demo, monkeypatch):
 
 
 def test_a_paused_job_resumes_where_it_stopped(app, demo, monkeypatch):
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 10)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 10)
     job = import_job([alarm_line(n) for n in range(1, 26)], mode="ingest")
-    jobs.run(job, on_written=lambda batch: batch == 0 and jobs.pause(job))
+    runner.run(job, on_written=lambda batch: batch == 0 and control.pause(job))
     job.refresh_from_db()
     assert (job.status, job.checkpoint) == (Job.Status.PAUSED, 10)
-    assert jobs.progress(job)["done"] == 10 and jobs.progress(job)["total"] == 25
-    assert jobs.resume(job)
+    assert progress.progress(job)["done"] == 10 and progress.progress(job)["total"] == 25
+    assert runner.resume(job)
     job.refresh_from_db()
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert (job.status, job.counts) == (Job.Status.SUCCEEDED, {"created": 25})
     assert len(stored(demo)) == 25
@@ -390,7 +392,7 @@ def test_upsert_into_an_immutable_stream_fails_the_job_and_writes_nothing(app, d
     job.stream = "sensor-readings"
     job.save()
     before = len(stored(demo, "sensor-readings"))
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "only possible on mutable streams" in job.message
@@ -403,11 +405,11 @@ def test_an_unexpected_error_ends_the_job_as_failed_instead_of_running(app, demo
 
     monkeypatch.setattr(importing, "record_of", broken)
     job = import_job([alarm_line(1)])
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "unexpected error" in job.message
-    assert jobs.recover_lost_jobs(timedelta(0)) == []
+    assert runner.recover_lost_jobs(timedelta(0)) == []
 
 
 @pytest.mark.parametrize(
@@ -425,7 +427,7 @@ def test_security_a_bad_row_past_the_first_rows_is_met_by_the_dry_run(
     for the same reasons, naming the line or item, and nothing of them is stored."""
     settings.IMPORT_MAX_LINE_KILOBYTES = 1
     job = import_job([alarm_line(n) for n in range(1, 300)] + [alarm_line(300, **late)], kind, dry_run=True)
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     assert job.status == ("failed" if failed else "succeeded")
     assert failed in job.message

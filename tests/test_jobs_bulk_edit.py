@@ -6,7 +6,7 @@ import re
 import pytest
 import requests
 
-from records import jobs
+from records.jobs import runner
 from records.models import AuditEntry, Job
 
 from .conftest import SIGNED_IN_AS_VIEWER
@@ -18,7 +18,7 @@ VIEW = "mode=sync&source=plant.Alarm&start=1d&size=50"
 
 def run_queued() -> Job:
     job = Job.objects.filter(status=Job.Status.QUEUED).get()
-    jobs.run(job)
+    runner.run(job)
     job.refresh_from_db()
     return job
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 
-from records.auth import check_auth_mode
-from records.oidc import username_from_claims
+from records.web.auth import check_auth_mode
+from records.web.oidc import username_from_claims
 
 CLIENT_ID, CLIENT_SECRET = "streams-admin", "provider-secret"
 OLGA = {

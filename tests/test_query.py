@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from records import query
-from records.query import EMPTY, Clause, FilterError, Group, Raw
+from records.query import edits, filter_json, filter_tree, summary, validation
+from records.query.filter_tree import EMPTY, Clause, FilterError, Group, Raw
 
 
 def container(external_id, **types):
@@ -108,30 +108,30 @@ ALL = LEAVES + UNDRAWABLE + NESTED
 
 @pytest.mark.parametrize("data", ALL, ids=lambda data: json.dumps(data)[:60])
 def test_json_round_trip(data):
-    tree = query.from_filter(data, CONTAINERS)
-    assert query.to_filter(tree) == data
+    tree = filter_json.from_filter(data, CONTAINERS)
+    assert filter_json.to_filter(tree) == data
     # Builder -> JSON -> builder -> URL -> builder leaves the tree as it was.
-    again = query.from_filter(query.to_filter(tree), CONTAINERS)
+    again = filter_json.from_filter(filter_json.to_filter(tree), CONTAINERS)
     assert again == tree
-    param = query.to_param(again)
+    param = filter_json.to_param(again)
     assert json.loads(param) == data
-    assert query.from_param(param, CONTAINERS) == tree
-    assert query.to_param(query.from_param(param, CONTAINERS)) == param
+    assert filter_json.from_param(param, CONTAINERS) == tree
+    assert filter_json.to_param(filter_json.from_param(param, CONTAINERS)) == param
 
 
 @pytest.mark.parametrize("data", LEAVES)
 def test_drawable_leaves_become_clauses(data):
-    assert isinstance(query.from_filter(data, CONTAINERS), Clause)
+    assert isinstance(filter_json.from_filter(data, CONTAINERS), Clause)
 
 
 @pytest.mark.parametrize("data", UNDRAWABLE)
 def test_undrawable_parts_are_kept_raw(data):
-    tree = query.from_filter({"and": [eq("name", "a"), {"not": data}]}, CONTAINERS)
+    tree = filter_json.from_filter({"and": [eq("name", "a"), {"not": data}]}, CONTAINERS)
     assert tree.children[1] == Raw(data, nots=1)
 
 
 def test_tree_shapes():
-    tree = query.from_filter(
+    tree = filter_json.from_filter(
         {"not": {"and": [{"not": {"not": eq("count", 1)}}, {"range": {"property": prop("count"), "gt": 1}}]}},
         CONTAINERS,
     )
@@ -141,31 +141,31 @@ def test_tree_shapes():
         nots=1,
     )
     assert tree.negated and not tree.children[0].negated
-    assert query.from_filter({"hasData": []}, CONTAINERS) == Clause("hasData", value=[])
-    assert query.from_filter(
+    assert filter_json.from_filter({"hasData": []}, CONTAINERS) == Clause("hasData", value=[])
+    assert filter_json.from_filter(
         {"hasData": [{"type": "container", "space": "plant", "externalId": "Alarm"}]}, CONTAINERS
     ) == Clause("hasData", value=[("plant", "Alarm")])
 
 
 def test_no_filter():
-    assert query.from_filter(None, CONTAINERS) == EMPTY
-    assert query.to_filter(EMPTY) is None
-    assert query.to_param(EMPTY) == ""
-    assert query.from_param("", CONTAINERS) == EMPTY
-    assert query.summary(EMPTY, CONTAINERS) == "all records"
-    assert query.validate(EMPTY, CONTAINERS) == {}
+    assert filter_json.from_filter(None, CONTAINERS) == EMPTY
+    assert filter_json.to_filter(EMPTY) is None
+    assert filter_json.to_param(EMPTY) == ""
+    assert filter_json.from_param("", CONTAINERS) == EMPTY
+    assert summary.summary(EMPTY, CONTAINERS) == "all records"
+    assert validation.validate(EMPTY, CONTAINERS) == {}
 
 
 def test_incomplete_clauses_round_trip():
     tree = Group("and", (Clause("equals"), Clause("in", path("status")), Clause("range", path("count")),
                          Clause("hasData"), Clause("in", path("status"), [])))  # fmt: skip
-    data = query.to_filter(tree)
+    data = filter_json.to_filter(tree)
     assert data == {"and": [
         {"equals": {}}, {"in": {"property": prop("status")}}, {"range": {"property": prop("count")}},
         {"hasData": []}, {"in": {"property": prop("status"), "values": []}},
     ]}  # fmt: skip
-    assert query.from_filter(data, CONTAINERS) == tree
-    assert query.from_param(query.to_param(tree), CONTAINERS) == tree
+    assert filter_json.from_filter(data, CONTAINERS) == tree
+    assert filter_json.from_param(filter_json.to_param(tree), CONTAINERS) == tree
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_incomplete_clauses_round_trip():
 )
 def test_malformed_filters(data, message):
     with pytest.raises(FilterError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        query.from_filter(data, CONTAINERS)
+        filter_json.from_filter(data, CONTAINERS)
 
 
 def nest(levels):
@@ -190,17 +190,17 @@ def nest(levels):
 
 
 def test_limits_when_reading():
-    assert query.depth(query.from_filter(nest(10), CONTAINERS)) == 10
+    assert filter_tree.depth(filter_json.from_filter(nest(10), CONTAINERS)) == 10
     with pytest.raises(FilterError, match="nested deeper than 10 levels"):
-        query.from_filter(nest(11), CONTAINERS)
+        filter_json.from_filter(nest(11), CONTAINERS)
     with pytest.raises(FilterError, match="nested deeper than 10 levels"):
-        query.from_filter({"not": nest(10)}, CONTAINERS)
+        filter_json.from_filter({"not": nest(10)}, CONTAINERS)
     hundred = {"and": [eq("count", n) for n in range(99)]}
-    assert query.count_nodes(query.from_filter(hundred, CONTAINERS)) == 100
+    assert filter_tree.count_nodes(filter_json.from_filter(hundred, CONTAINERS)) == 100
     with pytest.raises(FilterError, match="101 nodes; the API allows at most 100"):
-        query.from_filter({"and": [*hundred["and"], eq("count", 99)]}, CONTAINERS)
+        filter_json.from_filter({"and": [*hundred["and"], eq("count", 99)]}, CONTAINERS)
     with pytest.raises(FilterError, match="101 nodes"):
-        query.from_filter({"not": hundred}, CONTAINERS)
+        filter_json.from_filter({"not": hundred}, CONTAINERS)
 
 
 @pytest.mark.parametrize(
@@ -209,19 +209,19 @@ def test_limits_when_reading():
         ("{", "not valid JSON"),
         ('{"equals": {"property": ["space"], "value": NaN}}', "not valid JSON"),
         ("[" * 5000, "not valid JSON"),
-        ("x" * (query.MAX_PARAM_CHARS + 1), "16001 characters long; at most 16000"),
+        ("x" * (filter_tree.MAX_PARAM_CHARS + 1), "16001 characters long; at most 16000"),
         ('"and"', "exactly one key, got a string"),
         (json.dumps(nest(11)), "deeper than 10"),
     ],
 )
 def test_bad_url_parameters(text, message):
     with pytest.raises(ValueError, match=message):
-        query.from_param(text, CONTAINERS)
+        filter_json.from_param(text, CONTAINERS)
 
 
 def test_url_parameter_is_compact_json():
-    tree = query.from_filter(eq("name", "pümpe"), CONTAINERS)
-    assert query.to_param(tree) == '{"equals":{"property":["plant","Reading","name"],"value":"pümpe"}}'
+    tree = filter_json.from_filter(eq("name", "pümpe"), CONTAINERS)
+    assert filter_json.to_param(tree) == '{"equals":{"property":["plant","Reading","name"],"value":"pümpe"}}'
 
 
 # --- edits -----------------------------------------------------------------------------------
@@ -233,97 +233,97 @@ C = Clause("equals", path("name"), "c")
 
 
 def test_add_clause_and_group():
-    tree = query.add_clause(EMPTY, "", A)
+    tree = edits.add_clause(EMPTY, "", A)
     assert tree == Group("and", (A,))
-    tree = query.add_group(tree, "", "or")
-    tree = query.add_clause(tree, "1", B)
-    tree = query.add_clause(tree, "1")
+    tree = edits.add_group(tree, "", "or")
+    tree = edits.add_clause(tree, "1", B)
+    tree = edits.add_clause(tree, "1")
     assert tree == Group("and", (A, Group("or", (B, Clause("equals")))))
     # Beside a lone clause at the root, both go into an "and" group.
-    assert query.add_clause(A, "", B) == Group("and", (A, B))
-    assert query.add_group(A, "") == Group("and", (A, Group()))
+    assert edits.add_clause(A, "", B) == Group("and", (A, B))
+    assert edits.add_group(A, "") == Group("and", (A, Group()))
 
 
 def test_add_errors():
     tree = Group("and", (A,))
     with pytest.raises(FilterError, match="'0' is not a group"):
-        query.add_clause(tree, "0", B)
+        edits.add_clause(tree, "0", B)
     with pytest.raises(FilterError, match="no condition at '3'"):
-        query.add_clause(tree, "3", B)
+        edits.add_clause(tree, "3", B)
     with pytest.raises(FilterError, match="'x' is not a path"):
-        query.add_clause(tree, "x", B)
+        edits.add_clause(tree, "x", B)
     with pytest.raises(FilterError, match="and or or, not 'not'"):
-        query.add_group(tree, "", "not")
+        edits.add_group(tree, "", "not")
 
 
 def test_add_enforces_limits():
-    deep = query.from_filter(nest(10), CONTAINERS)
-    deeper = query.add_group(deep, "0.0.0.0.0.0.0.0")  # a group on the 10th level is fine
-    assert query.depth(deeper) == 10
+    deep = filter_json.from_filter(nest(10), CONTAINERS)
+    deeper = edits.add_group(deep, "0.0.0.0.0.0.0.0")  # a group on the 10th level is fine
+    assert filter_tree.depth(deeper) == 10
     with pytest.raises(FilterError, match="nested 11 levels deep; the API allows at most 10"):
-        query.add_clause(deeper, "0.0.0.0.0.0.0.0.1", B)
+        edits.add_clause(deeper, "0.0.0.0.0.0.0.0.1", B)
     full = Group("and", tuple(Clause("matchAll") for _ in range(99)))
     with pytest.raises(FilterError, match="101 nodes"):
-        query.add_clause(full, "", A)
+        edits.add_clause(full, "", A)
 
 
 def test_remove():
     tree = Group("and", (A, Group("or", (B, C))))
-    assert query.remove(tree, "1.0") == Group("and", (A, Group("or", (C,))))
-    assert query.remove(tree, "1") == Group("and", (A,))
-    assert query.remove(tree, "") == EMPTY
+    assert edits.remove(tree, "1.0") == Group("and", (A, Group("or", (C,))))
+    assert edits.remove(tree, "1") == Group("and", (A,))
+    assert edits.remove(tree, "") == EMPTY
     with pytest.raises(FilterError, match=r"no condition at '1\.5'"):
-        query.remove(tree, "1.5")
+        edits.remove(tree, "1.5")
 
 
 def test_move():
     tree = Group("and", (A, B, Group("or", (C,))))
-    assert query.move(tree, "0", "", 2) == Group("and", (B, Group("or", (C,)), A))
-    assert query.move(tree, "2", "", 0) == Group("and", (Group("or", (C,)), A, B))
+    assert edits.move(tree, "0", "", 2) == Group("and", (B, Group("or", (C,)), A))
+    assert edits.move(tree, "2", "", 0) == Group("and", (Group("or", (C,)), A, B))
     # The destination group's path shifts when an earlier sibling leaves.
-    assert query.move(tree, "0", "2", 1) == Group("and", (B, Group("or", (C, A))))
-    assert query.move(tree, "2.0", "", 1) == Group("and", (A, C, B, Group("or", ())))
+    assert edits.move(tree, "0", "2", 1) == Group("and", (B, Group("or", (C, A))))
+    assert edits.move(tree, "2.0", "", 1) == Group("and", (A, C, B, Group("or", ())))
     with pytest.raises(FilterError, match="cannot be moved into itself"):
-        query.move(tree, "2", "2", 0)
+        edits.move(tree, "2", "2", 0)
     with pytest.raises(FilterError, match="cannot be moved into itself"):
-        query.move(Group("and", (Group("or", (Group(),)),)), "0", "0.0", 0)
+        edits.move(Group("and", (Group("or", (Group(),)),)), "0", "0.0", 0)
     with pytest.raises(FilterError, match="Position 5 is outside"):
-        query.move(tree, "0", "2", 5)
+        edits.move(tree, "0", "2", 5)
     with pytest.raises(FilterError, match="'0' is not a group"):
-        query.move(tree, "1", "0", 0)
+        edits.move(tree, "1", "0", 0)
 
 
 def test_move_enforces_limits():
-    tree = Group("and", (query.from_filter(nest(9), CONTAINERS), Group("or", (A,))))
+    tree = Group("and", (filter_json.from_filter(nest(9), CONTAINERS), Group("or", (A,))))
     with pytest.raises(FilterError, match="nested 11 levels deep"):
-        query.move(tree, "1", "0.0.0.0.0.0.0.0", 0)
+        edits.move(tree, "1", "0.0.0.0.0.0.0.0", 0)
 
 
 def test_toggle_not():
     tree = Group("and", (A, Group("or", (B,))))
-    once = query.toggle_not(tree, "1")
+    once = edits.toggle_not(tree, "1")
     assert once.children[1].nots == 1 and once.children[1].negated
-    assert query.toggle_not(once, "1") == tree
+    assert edits.toggle_not(once, "1") == tree
     # A double negation loses one `not`: the meaning flips either way.
-    double = query.set_node(tree, "0", Clause("equals", path("name"), "a", nots=2))
-    assert query.toggle_not(double, "0").children[0].nots == 1
-    assert query.toggle_not(tree, "").nots == 1
+    double = edits.set_node(tree, "0", Clause("equals", path("name"), "a", nots=2))
+    assert edits.toggle_not(double, "0").children[0].nots == 1
+    assert edits.toggle_not(tree, "").nots == 1
     with pytest.raises(FilterError, match="nested 11 levels"):
-        query.toggle_not(query.from_filter(nest(10), CONTAINERS), "0.0.0.0.0.0.0.0.0")
+        edits.toggle_not(filter_json.from_filter(nest(10), CONTAINERS), "0.0.0.0.0.0.0.0.0")
 
 
 def test_set_node():
     tree = Group("and", (A, Group("or", (B,))))
-    assert query.set_node(tree, "1.0", C) == Group("and", (A, Group("or", (C,))))
+    assert edits.set_node(tree, "1.0", C) == Group("and", (A, Group("or", (C,))))
     with pytest.raises(FilterError, match="101 nodes"):
-        query.set_node(tree, "1", Group("or", tuple(A for _ in range(98))))
+        edits.set_node(tree, "1", Group("or", tuple(A for _ in range(98))))
 
 
 def test_edits_keep_raw_nodes():
     raw = Raw({"nested": {}})
-    tree = query.add_clause(Group("and", (raw,)), "", A)
-    tree = query.move(tree, "0", "", 1)
-    assert query.to_filter(tree) == {"and": [query.to_filter(A), {"nested": {}}]}
+    tree = edits.add_clause(Group("and", (raw,)), "", A)
+    tree = edits.move(tree, "0", "", 1)
+    assert filter_json.to_filter(tree) == {"and": [filter_json.to_filter(A), {"nested": {}}]}
 
 
 # --- operators -------------------------------------------------------------------------------
@@ -352,13 +352,13 @@ def test_edits_keep_raw_nodes():
     ],
 )
 def test_operators_for(prop_type, operators):
-    assert query.operators_for(prop_type) == operators
+    assert validation.operators_for(prop_type) == operators
 
 
 def test_property_type():
-    assert query.property_type(path("count"), CONTAINERS) == {"type": "int32"}
-    assert query.property_type(("space",), CONTAINERS) == "space"
-    assert query.property_type(("plant", "Reading", "nope"), CONTAINERS) is None
+    assert filter_tree.property_type(path("count"), CONTAINERS) == {"type": "int32"}
+    assert filter_tree.property_type(("space",), CONTAINERS) == "space"
+    assert filter_tree.property_type(("plant", "Reading", "nope"), CONTAINERS) is None
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def test_property_type():
 
 @pytest.mark.parametrize("data", LEAVES + NESTED[:5] + [{"and": UNDRAWABLE[2:3] + UNDRAWABLE[8:]}])
 def test_valid_filters_have_no_errors(data):
-    assert query.validate(query.from_filter(data, CONTAINERS), CONTAINERS) == {}
+    assert validation.validate(filter_json.from_filter(data, CONTAINERS), CONTAINERS) == {}
 
 
 @pytest.mark.parametrize(
@@ -381,15 +381,15 @@ def test_valid_filters_have_no_errors(data):
     ],
 )
 def test_leaves_kept_as_written_are_still_checked(data, message):
-    tree = query.from_filter(data, CONTAINERS)
-    assert isinstance(tree, query.Raw) and query.to_filter(tree) == data
-    [problem] = query.validate(tree, CONTAINERS)[""]
+    tree = filter_json.from_filter(data, CONTAINERS)
+    assert isinstance(tree, filter_tree.Raw) and filter_json.to_filter(tree) == data
+    [problem] = validation.validate(tree, CONTAINERS)[""]
     assert problem.startswith(message)
 
 
 def errors_of(clause):
     tree = Group("and", (A, Group("or", (B, clause))))
-    return query.validate(tree, CONTAINERS)["1.1"]
+    return validation.validate(tree, CONTAINERS)["1.1"]
 
 
 @pytest.mark.parametrize(
@@ -449,20 +449,20 @@ def test_validation_messages(clause, message):
 
 def test_validation_paths():
     no_bounds = {"range": {"property": prop("at")}}
-    tree = query.from_filter(
+    tree = filter_json.from_filter(
         {"not": {"and": [eq("count", "x"), {"or": [eq("name", "a"), {"not": no_bounds}]}]}},
         CONTAINERS,
     )
-    errors = query.validate(tree, CONTAINERS)
+    errors = validation.validate(tree, CONTAINERS)
     assert list(errors) == ["0", "1.1"]
-    assert query.validate(Clause("equals"), CONTAINERS) == {"": ["equals: choose a property."]}
+    assert validation.validate(Clause("equals"), CONTAINERS) == {"": ["equals: choose a property."]}
 
 
 def test_valid_range_edges():
     for bounds in ({"gte": 5, "lte": 5}, {"gt": 1.5, "lt": 2}, {"gte": -3}):
-        assert query.validate(Clause("range", path("count"), bounds), CONTAINERS) == {}
+        assert validation.validate(Clause("range", path("count"), bounds), CONTAINERS) == {}
     ok = Clause("range", path("at"), {"gte": "2026-08-01T00:00:00Z", "lt": "2026-08-01T02:00:01+02:00"})
-    assert query.validate(ok, CONTAINERS) == {}
+    assert validation.validate(ok, CONTAINERS) == {}
 
 
 # --- summary ---------------------------------------------------------------------------------
@@ -498,4 +498,4 @@ def test_valid_range_edges():
     ],
 )  # fmt: skip
 def test_summary(data, text):
-    assert query.summary(query.from_filter(data, CONTAINERS), CONTAINERS) == text
+    assert summary.summary(filter_json.from_filter(data, CONTAINERS), CONTAINERS) == text

@@ -23,7 +23,7 @@ from django.core import signing
 
 from cdftypes.values import InvalidValue, max_list_size, normalize_value, parse_json
 
-from . import schema
+from .. import schema
 
 STATES = ("value", "null", "absent")
 STATE_LABELS = {"value": "Value", "null": "Null", "absent": "Absent (removed from the record)"}

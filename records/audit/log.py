@@ -5,7 +5,7 @@ batch as it writes them, and closes the entry at its end, so a job never holds a
 
 from django.db import transaction
 
-from .models import AuditEntry, AuditRecord, insert_rows
+from ..models import AuditEntry, AuditRecord, insert_rows
 
 
 def record_write(

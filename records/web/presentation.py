@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime
 from html import escape
 
-from .cdf import CdfError, CdfForbiddenError, CdfUnauthorizedError
+from ..cdf import CdfError, CdfForbiddenError, CdfUnauthorizedError
 
 ISO_DURATION_RE = re.compile(
     r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"

@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from .auth import has_role
-from .exporting import csv_line
-from .models import AuditEntry, AuditRecord
+from ..bulk.exporting import csv_line
+from ..models import AuditEntry, AuditRecord
+from ..web.auth import has_role
 
 PAGE_SIZE = 50
 CSV_COLUMNS = [

@@ -1,11 +1,10 @@
 """What the signed-in user's CDF access allows: pages disable what CDF would refuse, and views refuse
-it before calling CDF."""
+it before calling CDF (`views.capability_required`)."""
 
 import logging
-from functools import wraps
 
-from .auth import cdf_client, refuse
-from .cdf import CdfError
+from ..cdf import CdfError
+from .auth import cdf_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +27,3 @@ def missing_capability(request, capability: str) -> str:
     if granted is None or capability in granted:
         return ""
     return f"Your CDF access lacks {capability}; ask a CDF administrator to add it to one of your groups."
-
-
-def capability_required(capability: str):
-    """Views that CDF refuses without this capability: refused here with the reason, before calling CDF."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            reason = missing_capability(request, capability)
-            if reason:
-                return refuse(request, reason)
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -1,7 +1,7 @@
 """The query builder's form: a filter tree as fields of the record browser's form, read back into the
 tree, and the edits its buttons ask for.
 
-Every field is named by the path of its node (query.py's paths) after "q": "q" is the root, "q.0.2"
+Every field is named by the path of its node (filter_tree.py's paths) after "q": "q" is the root, "q.0.2"
 the third child of the first child. The fields of a node are <prefix>-kind (group, clause or raw) and
 <prefix>-nots, and then by kind: -op (group); -property, -operator, -lower, -upper, -containers
 (repeated, hasData) and the value fields -value, -values (repeated), -lower_value, -upper_value
@@ -9,7 +9,7 @@ the third child of the first child. The fields of a node are <prefix>-kind (grou
 which submit "value:<name>", or "space:<name>" and "xid:<name>" for a direct relation.
 
 The fields carry what the user typed, not only valid values: a value that does not fit its property
-is read as query.Unparsed, so every round trip gives the user's text back next to its message.
+is read as filter_tree.Unparsed, so every round trip gives the user's text back next to its message.
 """
 
 import json
@@ -17,8 +17,9 @@ from dataclasses import replace
 
 from cdftypes.values import parse_json
 
-from . import query
-from .query import (
+from ..schema import type_label
+from . import edits, field_values, filter_tree, validation
+from .filter_tree import (
     GROUP_OPERATORS,
     MISSING,
     MULTI_VALUE_OPERATORS,
@@ -32,7 +33,6 @@ from .query import (
     Node,
     Raw,
 )
-from .schema import type_label
 
 PREFIX = "q"
 OPERATOR_LABELS = {
@@ -64,15 +64,15 @@ def in_form(params) -> bool:
 def read_form(params, containers: list[dict]) -> Node:
     """The tree the builder's fields describe; FilterError when they were tampered with or the tree
     is beyond the API's limits."""
-    tree = _read_node(params, "", query.property_types(containers), level=1)
-    query.check_limits(tree)
+    tree = _read_node(params, "", filter_tree.property_types(containers), level=1)
+    filter_tree.check_limits(tree)
     return tree
 
 
 def _read_node(params, path: str, types: dict, level: int) -> Node:
     prefix = field_prefix(path)
-    if level > query.MAX_DEPTH:
-        raise FilterError(f"The filter is nested deeper than {query.MAX_DEPTH} levels.")
+    if level > filter_tree.MAX_DEPTH:
+        raise FilterError(f"The filter is nested deeper than {filter_tree.MAX_DEPTH} levels.")
     kind = params.get(f"{prefix}-kind")
     nots = _count(params.get(f"{prefix}-nots", "0"), prefix)
     if kind == "group":
@@ -101,7 +101,7 @@ def _child(path: str, index: int) -> str:
 
 
 def _count(text: str, prefix: str) -> int:
-    if not text.isdigit() or int(text) > query.MAX_DEPTH:
+    if not text.isdigit() or int(text) > filter_tree.MAX_DEPTH:
         raise FilterError(f"The filter form has a bad negation count at {prefix!r}.")
     return int(text)
 
@@ -125,16 +125,16 @@ def _read_clause(params, prefix: str, types: dict) -> Clause:
     path = property_path(params.get(f"{prefix}-property", ""))
     if path and params.get(f"{prefix}-was_property") not in (None, ".".join(path)):
         # A new property keeps the operator when it fits, else takes the first one that does.
-        allowed = query.operators_for(query.type_in(path, types))
+        allowed = validation.operators_for(filter_tree.type_in(path, types))
         if operator not in allowed:
             operator = allowed[0]
     if operator == "exists":
         return Clause(operator, path)
-    value_type = query.item_type(path, types)
-    where = query.property_label(path) or "the value"
+    value_type = field_values.item_type(path, types)
+    where = filter_tree.property_label(path) or "the value"
 
     def parse(text: str):
-        return query.parse_value(text, value_type, where)
+        return field_values.parse_value(text, value_type, where)
 
     single = _texts(params, f"{prefix}-value", value_type)
     multi = _texts(params, f"{prefix}-values", value_type)
@@ -174,34 +174,34 @@ def apply(tree: Node, action: str) -> Node:
     verb, _, target = action.partition(":")
     path, _, index = target.partition(":")
     if verb == "add-clause":
-        return query.add_clause(tree, path)
+        return edits.add_clause(tree, path)
     if verb == "add-group":
-        return query.add_group(tree, path, "and")
+        return edits.add_group(tree, path, "and")
     if verb == "remove":
-        return query.remove(tree, path)
+        return edits.remove(tree, path)
     if verb == "not":
-        return query.toggle_not(tree, path)
+        return edits.toggle_not(tree, path)
     if verb in ("up", "down"):
         parent, position = _parent(path)
-        return query.move(tree, path, parent, position - 1 if verb == "up" else position + 1)
+        return edits.move(tree, path, parent, position - 1 if verb == "up" else position + 1)
     if verb == "out":
         parent, _ = _parent(path)
         grandparent, position = _parent(parent)
-        return query.move(tree, path, grandparent, position + 1)
+        return edits.move(tree, path, grandparent, position + 1)
     if verb == "into":
         parent, position = _parent(path)
         sibling = _child(parent, position - 1)
-        target_group = query.node_at(tree, sibling) if position > 0 else None
+        target_group = edits.node_at(tree, sibling) if position > 0 else None
         if not isinstance(target_group, Group):
             raise FilterError("There is no group just above this condition to move it into.")
-        return query.move(tree, path, sibling, len(target_group.children))
+        return edits.move(tree, path, sibling, len(target_group.children))
     if verb in ("add-value", "remove-value"):
-        clause = query.node_at(tree, path)
+        clause = edits.node_at(tree, path)
         if not isinstance(clause, Clause):
             raise FilterError(f"The condition at {path!r} has no values.")
-        return query.set_node(tree, path, _edit_values(clause, verb, index))
+        return edits.set_node(tree, path, _edit_values(clause, verb, index))
     if verb == "clear":
-        return query.EMPTY
+        return filter_tree.EMPTY
     if verb == "refresh":
         return tree
     raise FilterError(f"Unknown change {action!r} to the filter.")
@@ -229,9 +229,9 @@ def _edit_values(clause: Clause, verb: str, index: str) -> Clause:
 
 def draw(tree: Node, containers: list[dict], errors: dict[str, list[str]]) -> dict:
     """What the template draws: the root node with its children, each with its fields, choices and
-    messages. `errors` are query.validate's (or the API's) messages by path."""
+    messages. `errors` are validation.validate's (or the API's) messages by path."""
     context = {
-        "types": query.property_types(containers),
+        "types": filter_tree.property_types(containers),
         "containers": containers,
         "errors": errors,
     }
@@ -296,9 +296,9 @@ def _draw(node: Node, path: str, parent: Group | None, context: dict) -> dict:
 
 def _draw_clause(clause: Clause, prefix: str, number: str, context: dict) -> dict:
     key = ".".join(clause.property)
-    prop_type = query.type_in(clause.property, context["types"]) if clause.property else None
-    value_type = query.item_type(clause.property, context["types"])
-    operators = query.operators_for(prop_type) if clause.property else list(OPERATORS)
+    prop_type = filter_tree.type_in(clause.property, context["types"]) if clause.property else None
+    value_type = field_values.item_type(clause.property, context["types"])
+    operators = validation.operators_for(prop_type) if clause.property else list(OPERATORS)
     if clause.operator not in operators:
         operators.append(clause.operator)  # shown as chosen; validation says why it does not fit
     drawn = {
@@ -307,7 +307,7 @@ def _draw_clause(clause: Clause, prefix: str, number: str, context: dict) -> dic
         "operator": clause.operator,
         "operators": [(op, OPERATOR_LABELS[op]) for op in operators],
         "type": _type_name(prop_type),
-        "needs_property": clause.operator not in query.PROPERTYLESS_OPERATORS,
+        "needs_property": clause.operator not in filter_tree.PROPERTYLESS_OPERATORS,
     }
     value = clause.value
     # Labels say which condition they belong to (read out, not shown).
@@ -373,6 +373,6 @@ def widget(
         "label": label,
         "label_more": label_more,
         "prop_type": prop_type,
-        "text": query.value_text(value, value_type),
+        "text": field_values.value_text(value, value_type),
         "hint": hint,
     }

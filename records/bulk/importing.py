@@ -18,8 +18,8 @@ from django.conf import settings
 
 from cdftypes.values import TOO_DEEP, InvalidValue, normalize_value, short, unusable_json
 
-from . import schema
-from .browsing import container_columns, container_ref
+from .. import schema
+from ..browse.browsing import container_columns, container_ref
 from .exporting import from_formula_safe
 
 FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "json": "JSON array"}

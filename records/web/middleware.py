@@ -1,134 +1,31 @@
-"""Who is signed in, and what they may do.
+"""Sign-in on every request: who the user is and their role, or the page that says why not."""
 
-AUTH_MODE picks where identity comes from:
-- "proxy": headers set by the company's SSO proxy (e.g. oauth2-proxy), trusted only from the
-  addresses in TRUSTED_PROXIES;
-- "oidc": the app signs users in with OpenID Connect itself (records/oidc.py), their groups or
-  app roles taken from the token's claims;
-- "dev": a local sign-in page listing demo users of each role, only with DEBUG on.
-
-Roles come from groups (ROLE_GROUPS): viewer (browse, query, export), editor (also write
-records and import), admin (also create and delete streams, see everyone's audit log).
-"""
-
-import hashlib
 import ipaddress
 import logging
-from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login, logout
-from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404, HttpResponse
+from django.contrib.auth import get_user_model, logout
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
-from .cdf import CdfClient, CdfUnauthorizedError, get_client
+from ..cdf import CdfUnauthorizedError
+from .auth import OIDC_GROUPS_SESSION_KEY, account_username, role_for_groups
+from .views import refuse
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("viewer", "editor", "admin")
-ROLE_HELP = {
-    "viewer": "browse, query and export records",
-    "editor": "also edit, create, delete and import records",
-    "admin": "also create and delete streams and see everyone's audit log",
-}
 # Paths that need no signed-in user, matched on the path Django routes on (`path_info`, never `path`,
 # which carries the SCRIPT_NAME a proxy may send): the health check exactly, static files, and the
 # emulator, which checks its own bearer tokens.
 PUBLIC_PATHS = ("/healthz",)
 PUBLIC_PREFIXES = ("/static/", "/emulator/")
-DEMO_USERS = {
-    "vera.viewer": ("Vera Viewer", "viewer"),
-    "eddie.editor": ("Eddie Editor", "editor"),
-    "ada.admin": ("Ada Admin", "admin"),
-}
 # Who the session's cookies belong to behind the proxy.
 PROXY_USER_SESSION_KEY = "proxy_user"
-# Django's user name column: a longer name is refused rather than cut, so two people never share one account.
-USERNAME_MAX_LENGTH = 150
-# Where records/oidc.py keeps the signed-in user's groups (or app roles) from the provider's claims.
-OIDC_GROUPS_SESSION_KEY = "oidc_groups"
-OIDC_REQUIRED_SETTINGS = (
-    "OIDC_RP_CLIENT_ID",
-    "OIDC_OP_AUTHORIZATION_ENDPOINT",
-    "OIDC_OP_TOKEN_ENDPOINT",
-    "OIDC_OP_USER_ENDPOINT",
-    "OIDC_OP_JWKS_ENDPOINT",
-)
-
-
-def check_auth_mode() -> None:
-    """Refuse to serve with a sign-in that is unsafe or unknown."""
-    if settings.AUTH_MODE not in ("proxy", "oidc", "dev"):
-        raise ImproperlyConfigured(f"AUTH_MODE must be 'proxy', 'oidc' or 'dev', not {settings.AUTH_MODE!r}")
-    missing = [name for name in OIDC_REQUIRED_SETTINGS if not getattr(settings, name, "")]
-    if settings.AUTH_MODE == "oidc" and missing:
-        raise ImproperlyConfigured(f"AUTH_MODE=oidc needs {', '.join(missing)} set (see .env.example).")
-    if settings.AUTH_MODE == "oidc" and settings.CDF_TOKEN_SOURCE == "forwarded":
-        # No proxy forwards the user's token in this mode: every CDF call would fail.
-        raise ImproperlyConfigured(
-            "CDF_TOKEN_SOURCE=forwarded needs AUTH_MODE=proxy; with AUTH_MODE=oidc use client-credentials."
-        )
-    if settings.AUTH_MODE == "dev" and not settings.DEBUG:
-        raise ImproperlyConfigured(
-            "AUTH_MODE=dev signs anyone in without a password; it is refused unless DEBUG is on. "
-            "Use AUTH_MODE=proxy behind your single sign-on."
-        )
-
-
-def role_for_groups(groups: list[str]) -> str | None:
-    """The highest role any of the groups maps to, by ROLE_GROUPS."""
-    granted = None
-    for role in ROLES:
-        if set(groups) & set(settings.ROLE_GROUPS.get(role, ())):
-            granted = role
-    return granted
-
-
-def has_role(request, role: str) -> bool:
-    current = getattr(request, "role", None)
-    return current is not None and ROLES.index(current) >= ROLES.index(role)
-
-
-def role_required(role: str):
-    """Views only users with at least this role may use; others get 403 with the reason."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not has_role(request, role):
-                return refuse(
-                    request, f"This needs the {role} role ({ROLE_HELP[role]}); you are a {request.role}."
-                )
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
-def cdf_client(request) -> CdfClient:
-    """A CDF client for this request, carrying the user's own token when CDF_TOKEN_SOURCE=forwarded."""
-    return get_client(getattr(request, "cdf_token", None))
-
-
-def refuse(request, reason: str, status: int = 403):
-    return render(request, "records/refused.html", {"reason": reason}, status=status)
-
-
-def account_username(identity: str) -> str:
-    """The account name of an identity: itself when it fits Django's column, otherwise its start and a
-    hash of the whole, so two long identities that share their first 150 characters stay two people."""
-    if len(identity) <= USERNAME_MAX_LENGTH:
-        return identity
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return f"{identity[: USERNAME_MAX_LENGTH - len(digest) - 1]}~{digest}"
 
 
 def is_public(path_info: str) -> bool:
@@ -265,35 +162,3 @@ def _page_path(request) -> str:
         parts = urlsplit(current)
         return f"{parts.path}?{parts.query}" if parts.query else parts.path
     return request.get_full_path()
-
-
-def signin(request):
-    """The development sign-in: pick a demo user of each role (no password; DEBUG only)."""
-    if settings.AUTH_MODE != "dev":
-        raise Http404("There is no development sign-in in this mode.")
-    next_url = request.POST.get("next") or request.GET.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = "/"
-    if request.method == "POST" and request.POST.get("username") in DEMO_USERS:
-        name, role = DEMO_USERS[request.POST["username"]]
-        first, last = name.split()
-        user, _ = get_user_model().objects.get_or_create(
-            username=request.POST["username"], defaults={"first_name": first, "last_name": last}
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request.session["role"] = role
-        return redirect(next_url)
-    users = [{"username": u, "name": n, "role": r, "help": ROLE_HELP[r]} for u, (n, r) in DEMO_USERS.items()]
-    return render(request, "records/signin.html", {"users": users, "next": next_url})
-
-
-@require_POST
-def signout(request):
-    logout(request)
-    if settings.AUTH_MODE == "dev":
-        return redirect("signin")
-    if settings.AUTH_MODE == "oidc":
-        # Ends the provider's session too when it has a logout URL; otherwise only the app's ends.
-        return redirect(settings.OIDC_OP_LOGOUT_URL or "home")
-    # Behind the proxy, signing out means ending the single sign-on session there.
-    return redirect(settings.PROXY_SIGNOUT_URL)

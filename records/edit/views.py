@@ -1,6 +1,6 @@
 """Writing records: edit (upsert) with a preview and conflict detection, create (upsert or ingest),
 and delete with a confirmation. Editors only, checked here whatever the pages show; every write is
-logged in the audit log. The logic lives in editing.py; these views read, write and render."""
+logged in the audit log. The logic lives in record_form.py; these views read, write and render."""
 
 import contextlib
 import itertools
@@ -12,13 +12,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import browsing, editing
-from .audit import record_write
-from .auth import cdf_client, refuse, role_required
-from .browser import load_stream, now_ms
-from .cdf import CdfError, as_curl
-from .models import AuditEntry
-from .presentation import error_context, iso_time
+from ..audit.log import record_write
+from ..browse import browsing
+from ..browse.views import load_stream, now_ms
+from ..cdf import CdfError, as_curl
+from ..models import AuditEntry
+from ..web.auth import cdf_client
+from ..web.presentation import error_context, iso_time
+from ..web.views import refuse, role_required
+from . import record_form
 
 # How long a page waits for CDF to show a write it accepted (records are written asynchronously).
 REREAD_SECONDS = 5.0
@@ -41,7 +43,7 @@ def _read_records(client, stream: dict, containers: list[dict], ids: list[tuple[
     found: dict[tuple[str, str], dict] = {}
     by_space: dict[str, list[str]] = {}
     for space, external_id in ids:
-        if editing.is_record_id(space, external_id):
+        if record_form.is_record_id(space, external_id):
             by_space.setdefault(space, []).append(external_id)
     for space, external_ids in by_space.items():
         for group in itertools.batched(dict.fromkeys(external_ids), browsing.READ_IDS):
@@ -114,7 +116,7 @@ def edit_record(request, stream_id, space, external_id):
         context["missing"] = f"There is no record {space}:{external_id} in stream {stream_id}."
         return render(request, "records/edit.html", context, status=404)
     context["record"] = {"updated": iso_time(record["lastUpdatedTime"])}
-    undefined = editing.undefined_properties(editing.record_sources(record), containers)
+    undefined = record_form.undefined_properties(record_form.record_sources(record), containers)
     if undefined:
         context["missing"] = (
             f"This record has values its container definitions do not list ({', '.join(undefined)}); "
@@ -122,11 +124,11 @@ def edit_record(request, stream_id, space, external_id):
         )
         return render(request, "records/edit.html", context, status=409)
     if request.method == "GET":
-        current = editing.record_sources(record)
-        form = editing.form_from_sources(space, external_id, current, containers)
-        base = editing.sign_base(record["lastUpdatedTime"], current)
+        current = record_form.record_sources(record)
+        form = record_form.form_from_sources(space, external_id, current, containers)
+        base = record_form.sign_base(record["lastUpdatedTime"], current)
         if request.GET.get("mode") == "json":
-            context["raw_json"] = editing.sources_json(current)
+            context["raw_json"] = record_form.sources_json(current)
         return _form_page(request, context, form, base, containers)
     return _submitted(request, context, stream, containers, client, record)
 
@@ -141,23 +143,23 @@ def new_record(request, stream_id):
     context.update(immutable=stream["type"] != "Mutable", browser_url=reverse("browser", args=[stream_id]))
     if request.method == "POST":
         return _submitted(request, context, stream, containers, cdf_client(request))
-    known = {editing.container_ref(c): c for c in containers}
+    known = {record_form.container_ref(c): c for c in containers}
     copy_of = request.GET.get("copy_of", "")
     if copy_of:
         # "Write a corrected copy": the new record starts from the old one's values.
-        copy_space, copy_id = editing.split_direct(copy_of)
+        copy_space, copy_id = record_form.split_direct(copy_of)
         try:
             original = _read(cdf_client(request), stream, containers, copy_space, copy_id)
         except CdfError as error:
             context["error"] = error_context(error)
             return render(request, "records/edit.html", context, status=502)
         if original:
-            values = editing.record_sources(original)
-            form = editing.form_from_sources(copy_space, copy_id, values, containers)
+            values = record_form.record_sources(original)
+            form = record_form.form_from_sources(copy_space, copy_id, values, containers)
             context.update(copy_of=copy_of, mode_urls=_mode_urls(request))
             if request.GET.get("mode") == "json":
-                context["raw_json"] = editing.sources_json(values)
-            return _form_page(request, context, form, editing.sign_base(None, None), containers)
+                context["raw_json"] = record_form.sources_json(values)
+            return _form_page(request, context, form, record_form.sign_base(None, None), containers)
     chosen = [ref for ref in request.GET.getlist("ref") if ref in known]
     if not chosen:
         context["all_containers"] = [
@@ -165,13 +167,13 @@ def new_record(request, stream_id):
             for ref, container in known.items()
         ]
         return render(request, "records/edit_pick.html", context)
-    form = editing.new_form([known[ref] for ref in chosen])
+    form = record_form.new_form([known[ref] for ref in chosen])
     context["mode_urls"] = _mode_urls(request)
     if request.GET.get("mode") == "json":
         # Every property of the chosen containers, to be filled in (or left out).
         blank = {ref: dict.fromkeys(known[ref]["properties"]) for ref in chosen}
-        context["raw_json"] = editing.sources_json(blank)
-    return _form_page(request, context, form, editing.sign_base(None, None), containers)
+        context["raw_json"] = record_form.sources_json(blank)
+    return _form_page(request, context, form, record_form.sign_base(None, None), containers)
 
 
 def _mode_urls(request) -> dict:
@@ -189,9 +191,9 @@ def _form_page(request, context, form, base: str, containers, status=200):
         form=form,
         base=base,
         addable=[
-            {"ref": editing.container_ref(c), "name": c.get("name") or c["externalId"]}
+            {"ref": record_form.container_ref(c), "name": c.get("name") or c["externalId"]}
             for c in containers
-            if editing.container_ref(c) not in shown
+            if record_form.container_ref(c) not in shown
         ],
     )
     return render(request, "records/edit.html", context, status=status)
@@ -203,46 +205,46 @@ def _submitted(request, context, stream, containers, client, record: dict | None
     record_exists = record is not None
     post = request.POST
     try:
-        base_updated, base_sources = editing.read_base(post.get("base", ""))
+        base_updated, base_sources = record_form.read_base(post.get("base", ""))
     except signing.BadSignature:
         return refuse(
             request, "This form's hidden fields were changed or are not from this app; open it again."
         )
-    known = {editing.container_ref(c): c for c in containers}
+    known = {record_form.container_ref(c): c for c in containers}
     refs = list(dict.fromkeys(post.getlist("ref")))
     if any(ref not in known for ref in refs):
         return refuse(request, "The form names a container that is not a record container of this project.")
     if post.get("action") == "add-source" and post.get("add_source") in known:
         refs.append(post["add_source"])
     if post.get("mode") == "json":
-        sources, problem = editing.check_sources_json(post.get("sources_json", ""), containers)
+        sources, problem = record_form.check_sources_json(post.get("sources_json", ""), containers)
         if sources is None:
             context.update(raw_json=post.get("sources_json", ""), raw_json_error=problem)
-            form = editing.form_from_post(post, containers, refs)
+            form = record_form.form_from_post(post, containers, refs)
             return _form_page(request, context, form, post["base"], containers, status=400)
-        form = editing.form_from_sources(
+        form = record_form.form_from_sources(
             post.get("space", ""), post.get("externalId", ""), sources, containers
         )
     else:
-        form = editing.form_from_post(post, containers, refs)
+        form = record_form.form_from_post(post, containers, refs)
         if post.get("action") == "add-source" and post.get("add_source") in known:
-            form.sections[-1] = editing.new_form([known[post["add_source"]]]).sections[0]
+            form.sections[-1] = record_form.new_form([known[post["add_source"]]]).sections[0]
     if record_exists:
         # The ids of an edited record are those of its address, whatever the form says.
         form.space, form.external_id = context["space"], context["external_id"]
-    if editing.is_list_action(post) or post.get("action") == "add-source" or post.get("step") == "edit":
+    if record_form.is_list_action(post) or post.get("action") == "add-source" or post.get("step") == "edit":
         return _form_page(request, context, form, post["base"], containers)
 
-    editing.check_ids(form)
-    sources = editing.form_sources(form)
+    record_form.check_ids(form)
+    sources = record_form.form_sources(form)
     if sources is not None:
         try:
-            wanted = editing.direct_spaces(sources, containers) | {form.space}
+            wanted = record_form.direct_spaces(sources, containers) | {form.space}
             existing = {s["space"] for s in client.retrieve_spaces(sorted(wanted))}
         except CdfError as error:
             context["error"] = error_context(error)
             return _form_page(request, context, form, post["base"], containers, status=502)
-        editing.mark_unknown_spaces(form, sources, containers, existing)
+        record_form.mark_unknown_spaces(form, sources, containers, existing)
     if sources is None or not form.valid:
         context["problems"] = True
         return _form_page(request, context, form, post["base"], containers, status=400)
@@ -257,10 +259,10 @@ def _submitted(request, context, stream, containers, client, record: dict | None
             return _form_page(request, context, form, post["base"], containers, status=502)
         if existing_record:
             base_updated = existing_record["lastUpdatedTime"]
-            base_sources = editing.record_sources(existing_record)
+            base_sources = record_form.record_sources(existing_record)
         else:
             base_updated, base_sources = None, None
-        post_base = editing.sign_base(base_updated, base_sources)
+        post_base = record_form.sign_base(base_updated, base_sources)
     else:
         post_base = post["base"]
 
@@ -280,7 +282,7 @@ def _submitted(request, context, stream, containers, client, record: dict | None
                 context["error"] = error_context(error)
                 return _form_page(request, context, form, post["base"], containers, status=502)
         theirs_updated = current["lastUpdatedTime"] if current else None
-        theirs = editing.record_sources(current) if current else None
+        theirs = record_form.record_sources(current) if current else None
         if theirs_updated != base_updated or theirs != base_sources:
             return _conflict_page(
                 request, context, form, sources, base_sources, theirs, theirs_updated, containers
@@ -292,36 +294,36 @@ def _resolve(request, context, form, sources, base_sources, containers, stream):
     """After a conflict: the user's changes merged into the current record with their choices, to
     review; the current record becomes the base the save checks against."""
     try:
-        theirs_updated, theirs = editing.read_base(request.POST.get("theirs", ""))
+        theirs_updated, theirs = record_form.read_base(request.POST.get("theirs", ""))
     except signing.BadSignature:
         return refuse(
             request, "This form's hidden fields were changed or are not from this app; open it again."
         )
-    rows = editing.conflicts(base_sources or {}, sources, theirs or {}, containers)
+    rows = record_form.conflicts(base_sources or {}, sources, theirs or {}, containers)
     choices = {row["key"]: request.POST.get(f"choose:{row['key']}") for row in rows if row["both"]}
     if any(choice not in ("mine", "theirs") for choice in choices.values()):
         context["choice_missing"] = True
         return _conflict_page(
             request, context, form, sources, base_sources, theirs, theirs_updated, containers
         )
-    merged = editing.merge(base_sources or {}, sources, theirs or {}, choices)
-    form = editing.form_from_sources(form.space, form.external_id, merged, containers)
-    base = editing.sign_base(theirs_updated, theirs)
+    merged = record_form.merge(base_sources or {}, sources, theirs or {}, choices)
+    form = record_form.form_from_sources(form.space, form.external_id, merged, containers)
+    base = record_form.sign_base(theirs_updated, theirs)
     return _preview(request, context, form, merged, theirs, base, containers, stream)
 
 
 def _preview(request, context, form, sources, base_sources, base: str, containers, stream):
     immutable = stream["type"] != "Mutable"
     endpoint = "records/ingest" if immutable else "records/upsert"
-    item = editing.write_item(form.space, form.external_id, sources)
+    item = record_form.write_item(form.space, form.external_id, sources)
     call = cdf_client(request).describe_request(
         endpoint, stream_id=stream["externalId"], body={"items": [item]}
     )
     context.update(
         form=form,
-        fields=editing.form_fields(form),
+        fields=record_form.form_fields(form),
         base=base,
-        diff=editing.diff(base_sources or {}, sources, containers),
+        diff=record_form.diff(base_sources or {}, sources, containers),
         curl=as_curl(call),
         replaces=base_sources is not None,
         immutable=immutable,
@@ -332,22 +334,22 @@ def _preview(request, context, form, sources, base_sources, base: str, container
 def _conflict_page(request, context, form, sources, base_sources, theirs, theirs_updated, containers):
     context.update(
         form=form,
-        fields=editing.form_fields(form),
-        base=editing.sign_base(None, None) if base_sources is None else request.POST["base"],
-        theirs=editing.sign_base(theirs_updated, theirs),
+        fields=record_form.form_fields(form),
+        base=record_form.sign_base(None, None) if base_sources is None else request.POST["base"],
+        theirs=record_form.sign_base(theirs_updated, theirs),
         deleted=theirs is None,
-        rows=editing.conflicts(base_sources or {}, sources, theirs or {}, containers),
+        rows=record_form.conflicts(base_sources or {}, sources, theirs or {}, containers),
         theirs_updated=iso_time(theirs_updated) if theirs_updated else "",
     )
     if theirs is None:
         # Deleted since: saving again writes this version as a new record.
-        context["base"] = editing.sign_base(None, None)
+        context["base"] = record_form.sign_base(None, None)
     return render(request, "records/edit_conflict.html", context, status=409)
 
 
 def _write(request, context, form, sources, base_sources, base_updated, stream, containers, client):
     stream_id = stream["externalId"]
-    item = editing.write_item(form.space, form.external_id, sources)
+    item = record_form.write_item(form.space, form.external_id, sources)
     if stream["type"] != "Mutable":
         action, result = AuditEntry.Action.INGEST, client.ingest_records(stream_id, [item])
     else:
@@ -366,13 +368,13 @@ def _write(request, context, form, sources, base_sources, base_updated, stream, 
         if (
             error is not None
             and error.status in (400, 422)
-            and editing.place_cdf_message(form, sources, error.message)
+            and record_form.place_cdf_message(form, sources, error.message)
         ):
             context["problems"] = True
             return _form_page(request, context, form, request.POST["base"], containers, status=400)
         context.update(
             form=form,
-            fields=editing.form_fields(form),
+            fields=record_form.form_fields(form),
             base=request.POST["base"],
             outcomes=result.outcomes,
             error=error_context(error) if error else None,
@@ -393,13 +395,13 @@ def _logged(outcome, before: dict | None, after: dict | None) -> dict:
     """A record of an audit entry: its outcome and its per-property changes (a record as read, or
     `sources`, on each side)."""
     if before is not None and "properties" in before:
-        before = editing.record_sources(before)
+        before = record_form.record_sources(before)
     return {
         "space": outcome.space,
         "externalId": outcome.external_id,
         "succeeded": outcome.ok,
         "error": "" if outcome.ok else f"{outcome.code} {outcome.message}".strip(),
-        "changes": editing.changes(before or {}, after or {}),
+        "changes": record_form.changes(before or {}, after or {}),
     }
 
 
@@ -434,7 +436,9 @@ def delete_records(request, stream_id):
     if stream["type"] != "Mutable":
         return _immutable_refusal(request, stream_id, "deleted")
     ids = [
-        editing.split_direct(text) for text in dict.fromkeys(request.POST.getlist("record")) if ":" in text
+        record_form.split_direct(text)
+        for text in dict.fromkeys(request.POST.getlist("record"))
+        if ":" in text
     ]
     if not ids:
         messages.info(request, "Select the records to delete first.")

@@ -1,5 +1,5 @@
-"""Creating and deleting streams: admins only, whose CDF access allows it, checked here in the views
-whatever the pages show."""
+"""The streams page, and creating and deleting streams: admins only, whose CDF access allows it,
+checked here in the views whatever the pages show."""
 
 import re
 
@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from .access import capability_required
-from .auth import cdf_client, role_required
-from .cdf import CdfBadRequestError, CdfConflictError, CdfError, CdfNotFoundError
-from .presentation import error_context, human_duration
-from .streams import TYPE_NOTES, settings_summary
+from ..cdf import CdfBadRequestError, CdfConflictError, CdfError, CdfNotFoundError
+from ..web.access import missing_capability
+from ..web.auth import cdf_client, has_role
+from ..web.presentation import error_context, human_duration
+from ..web.views import capability_required, role_required
+from .summary import TYPE_NOTES, settings_summary, stream_row
 
 # The stream templates CDF documents, with the settings a stream created from them gets, in the
 # shape of a stream's own `type` and `settings`. They mirror CDF's documented templates (and the
@@ -188,3 +189,34 @@ def delete_stream(request, stream_id):
             )
             return redirect("home")
     return render(request, "records/stream_delete.html", context)
+
+
+def streams_page(request):
+    query = request.GET.get("q", "").strip()
+    context = {
+        "nav": "streams",
+        "query": query,
+        "rows": [],
+        "error": None,
+        # Creating and deleting streams is for admins; others see the controls disabled, with the reason.
+        "can_manage_streams": has_role(request, "admin"),
+    }
+    if context["can_manage_streams"]:
+        # An admin's CDF access may still not allow it: then the controls are disabled too.
+        context["cdf_refusals"] = {
+            "create": missing_capability(request, "streamsAcl:CREATE"),
+            "delete": missing_capability(request, "streamsAcl:DELETE"),
+        }
+    try:
+        client = cdf_client(request)
+        streams = [
+            client.retrieve_stream(s["externalId"], include_statistics=True) for s in client.list_streams()
+        ]
+    except CdfError as error:
+        context["error"] = error_context(error)
+    else:
+        rows = [stream_row(s) for s in sorted(streams, key=lambda s: s["externalId"])]
+        context["total"] = len(rows)
+        context["rows"] = [r for r in rows if query.lower() in r["id"].lower()] if query else rows
+    template = "records/streams.html#stream-table" if request.htmx else "records/streams.html"
+    return render(request, template, context)

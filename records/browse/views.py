@@ -1,5 +1,6 @@
-"""The record browser of one stream: a change feed (sync) or a sorted, windowed list (filter), and the
-page of one record. The state lives in the query string (see browsing.py); htmx swaps fragments."""
+"""The record browser of one stream: a change feed (sync) or a sorted, windowed list (filter), the page
+of one record, and the pages of saved views. The state lives in the query string (see browsing.py);
+htmx swaps fragments."""
 
 import json
 import time
@@ -7,17 +8,24 @@ from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from urllib.parse import quote, urlsplit
 
-from django.http import QueryDict
-from django.shortcuts import redirect, render
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
 
-from . import browsing, builder, query, saved_views
-from .auth import cdf_client, has_role
-from .cdf import CdfError, CdfNotFoundError, as_curl
-from .cdf.calls import as_python
-from .presentation import error_context, human_duration, iso_time, value_html
+from ..cdf import CdfError, CdfNotFoundError, as_curl
+from ..cdf.calls import as_python
+from ..models import SavedView
+from ..query import builder, filter_json, filter_tree, summary, validation
+from ..web.auth import cdf_client, has_role
+from ..web.presentation import error_context, human_duration, iso_time, value_html
+from ..web.views import refuse
+from . import browsing, saved_views
+from .saved_views import check_name, missing_parts, tidy_query
 
 # Threads that ask CDF for a page's record count while the page's rows are fetched.
 COUNTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="record-count")
@@ -78,8 +86,8 @@ def browse(request, stream_id):
         if counting:
             context["count"] = counting.result()
     context.update(_builder_context(state))
-    if state.valid and state.tree != query.EMPTY:
-        context["filter_summary"] = query.summary(state.tree, containers)
+    if state.valid and state.tree != filter_tree.EMPTY:
+        context["filter_summary"] = summary.summary(state.tree, containers)
 
     if request.htmx and not request.htmx.history_restore_request and not state.valid:
         # The last valid results stay on screen; only the form shows what needs fixing.
@@ -106,10 +114,10 @@ def _edit_filter(request, context: dict, state: browsing.BrowserState, params):
     problem = ""
     try:
         if action == "json":
-            state.tree = query.from_text(json_text, state.containers, "This")
+            state.tree = filter_json.from_text(json_text, state.containers, "This")
         else:
             state.tree = builder.apply(state.tree, action)
-    except query.FilterError as error:
+    except filter_tree.FilterError as error:
         problem = str(error)
     if action != "json":
         extra = {"builder_error": problem}
@@ -126,7 +134,7 @@ def _edit_filter(request, context: dict, state: browsing.BrowserState, params):
 
 
 def _builder_context(state: browsing.BrowserState, json_text=None, json_error="", builder_error="") -> dict:
-    data = query.to_filter(state.tree)
+    data = filter_json.to_filter(state.tree)
     if json_text is None:
         # A `filter` parameter that could not be read is shown as it was, to be fixed.
         unread = "filter" in state.errors and state.errors["filter"] != browsing.FILTER_NEEDS_FIXING
@@ -285,7 +293,7 @@ def _results(client, request, params, stream_id: str, state: browsing.BrowserSta
                 "problem": "The change-feed position in this link is not valid any more (it was changed or "
                 f"has expired): {error.message}. Start the feed again from its start point."
             }
-        path = query.error_path(error.message, state.tree) if error.status == 400 else None
+        path = validation.error_path(error.message, state.tree) if error.status == 400 else None
         if path is not None:
             # CDF refused a condition: its message goes next to it, as the builder's own would.
             browsing.refuse_filter(state, path, f"CDF refused this condition: {error.message}")
@@ -408,3 +416,75 @@ def record_detail(request, stream_id, space, external_id):
                 for item in items
             ]
     return _render(request, "records/record.html", context, status=404 if context.get("missing") else 200)
+
+
+@require_POST
+def save_view(request, stream_id):
+    query_string = tidy_query(request.POST.get("query", ""))
+    view = SavedView(owner=request.user, stream=stream_id, query=query_string)
+    _store(request, view, "Saved the view “{}”.")
+    return redirect(_browser_url(stream_id, query_string))
+
+
+@require_POST
+def rename_view(request, pk):
+    view = _own_view(request, pk)
+    if view is None:
+        return refuse(request, "Only the one who saved a view may rename it.")
+    _store(request, view, "Renamed the view to “{}”.")
+    return redirect(_browser_url(view.stream, view.query))
+
+
+def _store(request, view: SavedView, done: str) -> None:
+    """Save a view under the posted name and sharing, or say why not."""
+    name = request.POST.get("name", "").strip()
+    problem = check_name(name)
+    if problem is None:
+        view.name, view.shared = name, request.POST.get("shared") == "1"
+        try:
+            with transaction.atomic():  # a refused save leaves the rest of the request usable
+                view.save()
+        except IntegrityError:
+            problem = f"You already have a view named “{name}” for this stream: choose another name."
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(request, done.format(name))
+
+
+def _own_view(request, pk: int) -> SavedView | None:
+    view = get_object_or_404(SavedView, pk=pk)
+    return view if view.owner_id == request.user.pk else None
+
+
+@require_POST
+def delete_view(request, pk):
+    view = _own_view(request, pk)
+    if view is None:
+        return refuse(request, "Only the one who saved a view may delete it.")
+    view.delete()
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect(reverse("browser", args=[view.stream]))
+
+
+def open_view(request, pk):
+    """A view's permalink: the browser with its query, or what of it no longer exists and why."""
+    view = get_object_or_404(SavedView, pk=pk)
+    if view.owner_id != request.user.pk and not view.shared:
+        raise Http404("No such view.")  # a private view is not even said to exist
+    context = {"nav": "streams", "view": view, "streams_url": reverse("home")}
+    try:
+        containers = cdf_client(request).list_containers()
+    except CdfError as error:
+        context["error"] = error_context(error)
+        return render(request, "records/saved_view.html", context)
+    gone, kept = missing_parts(QueryDict(view.query), containers)
+    if not gone:
+        return redirect(_browser_url(view.stream, view.query))
+    context.update(gone=gone, kept_url=_browser_url(view.stream, kept.urlencode()),
+                   as_saved_url=_browser_url(view.stream, view.query))  # fmt: skip
+    return render(request, "records/saved_view.html", context)
+
+
+def _browser_url(stream_id: str, query_string: str) -> str:
+    return f"{reverse('browser', args=[stream_id])}?{query_string}"

@@ -12,8 +12,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from . import browsing, schema
-from .cdf import CdfClient
+from .. import schema
+from ..browse import browsing
+from ..cdf import CdfClient
 
 FORMATS = {
     "csv": ("CSV", "text/csv; charset=utf-8"),

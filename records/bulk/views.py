@@ -19,12 +19,18 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from cdftypes.values import InvalidValue
 
-from . import browsing, editing, exporting, importing, jobs, query, schema
-from .auth import cdf_client, has_role, refuse, role_required
-from .browser import load_stream
-from .cdf import CdfError
-from .models import Job
-from .presentation import error_context
+from .. import schema
+from ..browse import browsing
+from ..browse.views import load_stream
+from ..cdf import CdfError
+from ..edit import record_form
+from ..jobs import control, files, progress, runner
+from ..models import Job
+from ..query import filter_tree, summary
+from ..web.auth import cdf_client, has_role
+from ..web.presentation import error_context
+from ..web.views import refuse, role_required
+from . import exporting, importing
 
 OUTCOME_LABELS = {
     "create": "to create",
@@ -50,7 +56,7 @@ def _render(request, template, context, status=200):
 @role_required("editor")
 def import_upload(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "formats": importing.FORMATS}
-    if refusal := jobs.cannot_run():
+    if refusal := runner.cannot_run():
         context["refused"] = refusal
         return _render(
             request, "records/import.html", context, status=400 if request.method == "POST" else 200
@@ -91,7 +97,7 @@ def _saved_upload(request, stream, containers, upload, chosen: str) -> Job:
     """Keep the upload under MEDIA_ROOT and read its first rows for the mapping; FileProblem if the
     file cannot be read as the format says. A file refused for any reason is removed again."""
     name = f"imports/{uuid.uuid4().hex}{Path(upload.name).suffix.lower()[:10]}"
-    path = jobs.media_path(name)
+    path = files.media_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with path.open("wb") as out:
@@ -143,7 +149,7 @@ def import_setup(request, job_id):
         plan.errors["mode"] = "Upsert is only possible on mutable streams; this stream is immutable."
     if request.method == "POST" and request.POST.get("action") == "dry_run" and plan.valid:
         job.dry_run = True
-        jobs.enqueue(job)
+        runner.enqueue(job)
         if request.htmx:
             # A whole new page, not a fragment of this form.
             return HttpResponseClientRedirect(reverse("job", args=[job.id]))
@@ -186,7 +192,7 @@ def _preview(job: Job, plan: importing.Plan) -> list[dict]:
     """The first rows as they will be sent, or the reason each cannot be."""
     rows = []
     try:
-        for row in itertools.islice(jobs.open_rows(job), importing.PREVIEW_ROWS):
+        for row in itertools.islice(files.open_rows(job), importing.PREVIEW_ROWS):
             entry = {"number": row.number, "cells": row.cells}
             if plan.valid:
                 try:
@@ -228,7 +234,7 @@ def job_page(request, job_id):
 def _report(job: Job) -> dict:
     counts = [(OUTCOME_LABELS.get(outcome, outcome), count) for outcome, count in sorted(job.counts.items())]
     return {
-        "progress": jobs.progress(job),
+        "progress": progress.progress(job),
         "counts": counts,
         "active": job.status in Job.ACTIVE,
         "finished": job.status in Job.FINISHED,
@@ -250,7 +256,7 @@ def job_control(request, job_id):
     if refusal := _refused(request, job):
         return refusal
     action = request.POST.get("action")
-    controls = {"pause": jobs.pause, "resume": jobs.resume, "cancel": jobs.cancel}
+    controls = {"pause": control.pause, "resume": runner.resume, "cancel": control.cancel}
     if action in controls:
         controls[action](job)
     return redirect("job", job_id=job.id)
@@ -276,7 +282,7 @@ def job_commit(request, job_id):
         total=dry_run.total,
         dry_run_of=dry_run,
     )
-    jobs.enqueue(commit)
+    runner.enqueue(commit)
     return redirect("job", job_id=commit.id)
 
 
@@ -357,7 +363,7 @@ def export(request, stream_id):
         return _render(request, "records/export_error.html", context, status=400)
     client = cdf_client(request)
     count = _count(client, stream_id, state)
-    if count is not None and count > settings.EXPORT_STREAM_LIMIT and not jobs.cannot_run():
+    if count is not None and count > settings.EXPORT_STREAM_LIMIT and not runner.cannot_run():
         job = Job.objects.create(
             user=request.user,
             stream=stream_id,
@@ -368,7 +374,7 @@ def export(request, stream_id):
             total=count,
             settings={"query": state.query().urlencode()},
         )
-        jobs.enqueue(job)
+        runner.enqueue(job)
         return redirect("job", job_id=job.id)
     try:
         # The first page is read now, so that a CDF error shows as a page rather than a broken file.
@@ -399,7 +405,7 @@ def job_download(request, job_id):
         raise Http404("This job has no file to download.")
     content_type = exporting.FORMATS[job.format][1]
     return FileResponse(
-        jobs.media_path(job.file).open("rb"),
+        files.media_path(job.file).open("rb"),
         as_attachment=True,
         filename=job.file_name,
         content_type=content_type,
@@ -419,7 +425,7 @@ def bulk_edit(request, stream_id):
     """Set or clear one property on every record of the browser's view (its query string): a dry run
     job shows the changes, its commit applies them."""
     context = {"nav": "streams", "stream_id": stream_id}
-    refused = jobs.cannot_run()
+    refused = runner.cannot_run()
     stream, containers = (None, None) if refused else load_stream(request, stream_id, context)
     if stream is not None and stream["type"] == "Immutable":
         refused = "Records of an immutable stream cannot be changed, so they cannot be edited in bulk."
@@ -431,7 +437,7 @@ def bulk_edit(request, stream_id):
     selecting = request.method == "POST" and "select" in request.POST
     if selecting:
         # "Bulk edit selected" under the record table: the view narrowed to the ticked rows.
-        ticked = [editing.split_direct(text) for text in request.POST.getlist("record") if ":" in text]
+        ticked = [record_form.split_direct(text) for text in request.POST.getlist("record") if ":" in text]
         if not ticked:
             messages.info(request, "Select the records to edit first.")
             return redirect(f"{reverse('browser', args=[stream_id])}?{view.urlencode()}")
@@ -452,7 +458,7 @@ def bulk_edit(request, stream_id):
         values={"property": request.POST.get("property", ""), "value": request.POST.get("value", "")},
         clear=request.POST.get("clear") == "on",
         errors={},
-        filter_summary=query.summary(state.tree, containers) if state.tree != query.EMPTY else "",
+        filter_summary=summary.summary(state.tree, containers) if state.tree != filter_tree.EMPTY else "",
     )
     if not state.valid:
         context["errors"]["view"] = " ".join(state.errors.values())
@@ -484,7 +490,7 @@ def bulk_edit(request, stream_id):
             "clear": context["clear"],
         },
     )
-    jobs.enqueue(job)
+    runner.enqueue(job)
     return redirect("job", job_id=job.id)
 
 

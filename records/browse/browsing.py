@@ -2,7 +2,7 @@
 paging of the filter endpoint, and the typed display of record values.
 
 The query string is the state (so a view can be bookmarked and shared):
-    mode=sync|sorted, filter=<the CDF filter JSON, compact; see builder.py for the builder's fields>,
+    mode=sync|sorted, filter=<the CDF filter JSON, compact; see query/builder.py for the builder's fields>,
     source=<space>.<container> (repeated, at most 10),
     column=<space>.<container>.<property> (repeated), size=1..1000,
     sync: start=1h|1d|7d|30d|custom, start_custom=<n><unit>, scroll=1;
@@ -19,10 +19,10 @@ from django.http import QueryDict
 
 from cdftypes.values import parse_json
 
-from . import builder, query
-from .presentation import ISO_DURATION_RE
-from .query import EMPTY as EMPTY_FILTER
-from .query import to_filter, to_param
+from ..query import builder, filter_json, filter_tree, validation
+from ..query.filter_json import to_filter, to_param
+from ..query.filter_tree import EMPTY as EMPTY_FILTER
+from ..web.presentation import ISO_DURATION_RE
 
 # Where a next-page link starts; not part of a view's state.
 PAGING_PARAMETERS = ("cursor", "before", "seen", "shown")
@@ -205,8 +205,8 @@ class BrowserState:
     sort: list[tuple[str, str]] = field(default_factory=lambda: list(DEFAULT_SORT))
     size: int = DEFAULT_PAGE_SIZE
     scroll: bool = False
-    tree: query.Node = query.EMPTY
-    # Messages by path of the filter's nodes (query.validate's, or the API's).
+    tree: filter_tree.Node = filter_tree.EMPTY
+    # Messages by path of the filter's nodes (validation.validate's, or the API's).
     filter_errors: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
@@ -361,11 +361,11 @@ def _parse_filter(state: BrowserState, params) -> None:
         if builder.in_form(params):
             state.tree = builder.read_form(params, state.containers)
         else:
-            state.tree = query.from_param(values["filter"], state.containers)
-    except query.FilterError as error:
+            state.tree = filter_json.from_param(values["filter"], state.containers)
+    except filter_tree.FilterError as error:
         state.errors["filter"] = str(error)
         return
-    state.filter_errors = query.validate(state.tree, state.containers)
+    state.filter_errors = validation.validate(state.tree, state.containers)
     if state.filter_errors:
         state.errors["filter"] = FILTER_NEEDS_FIXING
 
@@ -575,7 +575,7 @@ def records_query(
         named = {"equals": {"property": ["externalId"], "value": external_ids[0]}}
         id_filter = {"and": [{"equals": {"property": ["space"], "value": space}}, named]}
     else:
-        id_filter = query.ids_filter(space, external_ids)
+        id_filter = filter_json.ids_filter(space, external_ids)
     body = {"filter": id_filter, "limit": 2 * len(external_ids)}
     if containers:
         body["sources"] = [
@@ -666,7 +666,7 @@ def with_selection(params, records: list[tuple[str, str]]) -> QueryDict:
     by_space: dict[str, list[str]] = {}
     for space, external_id in records:
         by_space.setdefault(space, []).append(external_id)
-    selection = {"or": [query.ids_filter(space, ids) for space, ids in by_space.items()]}
+    selection = {"or": [filter_json.ids_filter(space, ids) for space, ids in by_space.items()]}
     narrowed = params.copy()
     try:
         current = parse_json(params["filter"]) if params.get("filter") else None
