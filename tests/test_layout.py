@@ -74,3 +74,9 @@ def test_records_is_grouped_in_feature_packages():
     assert folders == PACKAGES | DJANGO_PACKAGES
     assert all((RECORDS / package / "__init__.py").exists() for package in PACKAGES)
 
+
+
+def test_the_tests_mirror_the_packages():
+    """Each package's tests live in a folder of its name; the emulator's and the browser's have theirs."""
+    folders = {path.name for path in (ROOT / "tests").iterdir() if (path / "__init__.py").exists()}
+    assert folders == PACKAGES | {"emulator", "browser"}

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from records.bulk import exporting
 from records.jobs import runner
 from records.models import Job
-
-from .conftest import SIGNED_IN_AS_VIEWER, EmulatorApi, records_path
-from .test_import_views import upload
-from .test_jobs import STREAM, stored
+from tests.bulk.test_import_views import upload
+from tests.conftest import SIGNED_IN_AS_VIEWER, EmulatorApi, records_path
+from tests.jobs.test_jobs import STREAM, stored
 
 EQUIPMENT = {"type": "container", "space": "plant", "externalId": "Equipment"}
 # Every equipment record (the demo backdates them up to 40 days), all Equipment properties as columns.

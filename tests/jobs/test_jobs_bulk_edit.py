@@ -8,10 +8,9 @@ import requests
 
 from records.jobs import runner
 from records.models import AuditEntry, Job
-
-from .conftest import SIGNED_IN_AS_VIEWER
-from .test_import_views import post, post_from
-from .test_jobs import STREAM, alarm_line, alarm_props, seed, stored
+from tests.bulk.test_import_views import post, post_from
+from tests.conftest import SIGNED_IN_AS_VIEWER
+from tests.jobs.test_jobs import STREAM, alarm_line, alarm_props, seed, stored
 
 VIEW = "mode=sync&source=plant.Alarm&start=1d&size=50"
 

@@ -7,8 +7,7 @@ import requests
 from django.core.exceptions import ImproperlyConfigured
 
 from records.web.auth import check_auth_mode, role_for_groups
-
-from .conftest import SIGNED_IN_AS_VIEWER
+from tests.conftest import SIGNED_IN_AS_VIEWER
 
 
 def test_proxy_headers_sign_the_user_in(app):

@@ -15,8 +15,7 @@ from records.bulk import importing
 from records.cdf import get_client
 from records.jobs import batches, control, progress, runner
 from records.models import AuditEntry, Job
-
-from .conftest import IMPORTS_STREAM, EmulatorApi
+from tests.conftest import IMPORTS_STREAM, EmulatorApi
 
 STREAM = IMPORTS_STREAM
 ALARM = {"type": "container", "space": "plant", "externalId": "Alarm"}

@@ -3,8 +3,7 @@
 from django.core.management import call_command
 
 from emulator import demo
-
-from .conftest import EmulatorApi
+from tests.conftest import EmulatorApi
 
 
 def stream_counts(api: EmulatorApi) -> dict[str, int]:

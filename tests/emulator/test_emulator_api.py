@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from emulator.models import Fault
+from tests.conftest import ALARM, EmulatorApi, alarm, filter_all, records_path
 
-from .conftest import ALARM, EmulatorApi, alarm, filter_all, records_path
 from .contract import assert_contract
 
 RECORDS = "/streams/{streamId}/records"

@@ -12,9 +12,8 @@ import requests
 from records.cdf import get_client
 from records.edit import views as editor_views
 from records.models import AuditEntry, AuditRecord
-
-from .conftest import SIGNED_IN_AS_VIEWER, TOKEN
-from .forms import form_fields, post_form
+from tests.conftest import SIGNED_IN_AS_VIEWER, TOKEN
+from tests.forms import form_fields, post_form
 
 RECORDS = "/emulator/api/v1/projects/demo/streams/{}/records/filter"
 EDIT = "/streams/equipment/edit/plant/eq-001"

@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from records.audit.log import record_write
 from records.models import AuditEntry
-
-from .conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER
+from tests.conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER
 
 
 @pytest.mark.django_db

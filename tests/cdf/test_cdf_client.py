@@ -30,8 +30,7 @@ from records.cdf import (
     get_client,
 )
 from records.cdf.client import shared_session
-
-from .conftest import PROJECT, TOKEN, EmulatorApi
+from tests.conftest import PROJECT, TOKEN, EmulatorApi
 
 FAST = RetryPolicy(max_retries=3, backoff_seconds=0.01, max_backoff_seconds=0.05, total_seconds=10)
 ALARM = {"type": "container", "space": "scada", "externalId": "ScadaAlarm"}

@@ -16,9 +16,8 @@ from records.cdf import (
     project_capabilities,
 )
 from records.web.presentation import error_context
-
-from .conftest import SIGNED_IN_AS_ADMIN, TOKEN
-from .test_stream_admin import DEMO_STREAMS, emulator_streams, submit
+from tests.conftest import SIGNED_IN_AS_ADMIN, TOKEN
+from tests.streams.test_stream_admin import DEMO_STREAMS, emulator_streams, submit
 
 READ_ONLY = {"streamsAcl:READ", "streamRecordsAcl:READ", "dataModelsAcl:READ"}
 EVERYTHING = READ_ONLY | {

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from records.query import builder, filter_json, filter_tree, validation
 from records.query.filter_tree import MISSING, Clause, FilterError, Group, Raw, Unparsed
-from tests.filter_trees import CONTAINERS, filters
+from tests.query.filter_trees import CONTAINERS, filters
 
 EQUIPMENT = ["plant", "Equipment"]
 READING = ["plant", "Reading"]

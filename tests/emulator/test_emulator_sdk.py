@@ -15,7 +15,7 @@ from cognite.client.data_classes.data_modeling.records import (
 )
 from cognite.client.data_classes.data_modeling.streams import StreamTemplate, StreamWrite, StreamWriteSettings
 
-from .conftest import TOKEN
+from tests.conftest import TOKEN
 
 global_config.disable_pypi_version_check = True
 global_config.silence_feature_preview_warnings = True

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .conftest import alarm, filter_all, records_path
+from tests.conftest import alarm, filter_all, records_path
 
 # Values of every JSON kind, to put where something else belongs.
 ODD_VALUES = [None, True, 0, -1, 1.5, "", "x" * 300, [], [None], {}, {"unexpected": 1}]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from emulator.demo import stream_records
 from records.query import filter_json
 from tests.conftest import EmulatorApi
-from tests.filter_trees import CONTAINERS, filters
+from tests.query.filter_trees import CONTAINERS, filters
 
 ROW_ID = re.compile(r'<th scope="row"><a href="[^"]*">([^<]*)</a>')
 STREAM = "equipment"

@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from .conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER, TOKEN
+from tests.conftest import SIGNED_IN_AS_ADMIN, SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER, TOKEN
 
 DEMO_STREAMS = {"equipment", "alarms", "sensor-readings", "readings-archive"}
 

@@ -13,9 +13,8 @@ from django.core.management import call_command
 
 from records.jobs import runner
 from records.models import Job
-
-from .conftest import SIGNED_IN_AS_VIEWER
-from .test_jobs import STREAM, alarm_line, alarm_props, import_job, seed, stored
+from tests.conftest import SIGNED_IN_AS_VIEWER
+from tests.jobs.test_jobs import STREAM, alarm_line, alarm_props, import_job, seed, stored
 
 
 def csrf(session: requests.Session, url: str) -> str:
