@@ -21,7 +21,7 @@ import requests
 from django.utils.datastructures import MultiValueDict
 
 from bench.emulator import PROJECT, STREAM, Api, Server, create_schema, ingest, running
-from records import browsing
+from records.browse import browsing
 
 RECORDS = 5000
 PAGE_SIZES = (100, 1000)

@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "records.auth.SignInMiddleware",
+    "records.web.middleware.SignInMiddleware",
 ]
 
 ROOT_URLCONF = "streamsadmin.urls"
@@ -62,7 +62,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "records.context_processors.cdf",
+                "records.web.context_processors.cdf",
             ],
         },
     },
@@ -150,7 +150,7 @@ ROLE_GROUPS = {
 }
 # AUTH_MODE=oidc (records/oidc.py, mozilla-django-oidc): the authorization code flow with PKCE.
 # The backend is always listed: it only acts on the OIDC callback, which answers 404 in other modes.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "records.oidc.OIDCBackend"]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "records.web.oidc.OIDCBackend"]
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")

@@ -9,8 +9,11 @@ from django.http import QueryDict
 
 from cdftypes.values import JSON_MAX_DEPTH, InvalidValue, json_depth, normalize_value, parse_json
 from emulator.demo import CONTAINERS
-from records import browsing, builder, editing, schema
-from records.query import FilterError
+from records import schema
+from records.browse import browsing
+from records.edit import record_form
+from records.query import builder
+from records.query.filter_tree import FilterError
 
 CONTAINERS_LIST = CONTAINERS["items"]
 TOO_DEEP_TO_PARSE = "[" * 100_000
@@ -59,12 +62,12 @@ def test_a_json_property_refuses_a_value_nested_too_deep_however_it_was_read():
 
 
 def test_the_editors_raw_json_refuses_deep_nesting():
-    assert "not valid JSON" in editing.check_sources_json(TOO_DEEP_TO_PARSE, CONTAINERS_LIST)[1]
+    assert "not valid JSON" in record_form.check_sources_json(TOO_DEEP_TO_PARSE, CONTAINERS_LIST)[1]
     deep = (
         '[{"source": {"type": "container", "space": "plant", "externalId": "Equipment"},'
         f' "properties": {{"name": "X", "kind": "FAN", "specs": {TOO_DEEP_TO_CHECK}}}}}]'
     )
-    assert TOO_DEEP in editing.check_sources_json(deep, CONTAINERS_LIST)[1]
+    assert TOO_DEEP in record_form.check_sources_json(deep, CONTAINERS_LIST)[1]
 
 
 def test_a_deep_condition_kept_as_json_in_the_builder_is_refused():

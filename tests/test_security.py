@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import path
 
 from bench.emulator import Server
-from records.auth import USERNAME_MAX_LENGTH, account_username
+from records.web.auth import USERNAME_MAX_LENGTH, account_username
 from streamsadmin.settings import sign_out_origins
 
 from .conftest import SIGNED_IN_AS_EDITOR, SIGNED_IN_AS_VIEWER

@@ -9,8 +9,10 @@ from django.urls import Resolver404, resolve
 
 from cdftypes.values import InvalidValue, normalize_value, parse_json
 from emulator.demo import CONTAINERS
-from records import editing, query, saved_views
-from records.query import FilterError
+from records.browse import saved_views
+from records.edit import record_form
+from records.query import filter_json
+from records.query.filter_tree import FilterError
 
 from .conftest import SIGNED_IN_AS_ADMIN
 
@@ -46,7 +48,7 @@ def test_text_and_json_properties_refuse_nul_and_unpaired_surrogates(prop_type, 
 def test_a_filter_with_an_unpaired_surrogate_is_refused(name):
     text = '{"equals": {"property": ["plant", "Equipment", "name"], "value": "\\ud800"}}'
     with pytest.raises(FilterError, match=f"{name} is not valid JSON: {UNSTORABLE}"):
-        query.from_text(text, CONTAINERS["items"], name)
+        filter_json.from_text(text, CONTAINERS["items"], name)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +72,9 @@ def test_a_path_with_a_nul_names_nothing(path):
 def test_ids_no_record_can_have_are_not_read_from_cdf():
     """Such ids (a record's link or "write a corrected copy" of one) name no record: CDF, which would
     refuse the read, is not asked."""
-    assert editing.is_record_id("plant", "eq-001")
+    assert record_form.is_record_id("plant", "eq-001")
     for space, external_id in [("plant", "a\x00"), ("plant", "x" * 257), ("plant", ""), ("plant\n", "x")]:
-        assert not editing.is_record_id(space, external_id)
+        assert not record_form.is_record_id(space, external_id)
 
 
 def test_a_saved_views_name_cannot_hold_a_nul():

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from records.presentation import value_html
+from records.web.presentation import value_html
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ import requests
 from django.db import connection
 from playwright.sync_api import expect
 
-from records import jobs
+from records.jobs import batches, runner
 from records.models import Job
 from tests.conftest import SIGNED_IN_AS_EDITOR, EmulatorApi
 
@@ -35,14 +35,14 @@ def imports_stream(app, settings, tmp_path):
 @pytest.fixture
 def worker(monkeypatch):
     """Runs queued jobs in a thread, as `manage.py run_jobs` would, in small batches so progress shows."""
-    monkeypatch.setattr(jobs, "BATCH_ROWS", 100)
+    monkeypatch.setattr(batches, "BATCH_ROWS", 100)
     stop = threading.Event()
 
     def work():
         while not stop.is_set():
             job = Job.objects.filter(status=Job.Status.QUEUED).first()
             if job:
-                jobs.run(job)
+                runner.run(job)
             else:
                 time.sleep(0.1)
         connection.close()

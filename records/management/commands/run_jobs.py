@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from records.jobs import LOST_AFTER, recover_lost_jobs, watch_for_lost_jobs
+from records.jobs.runner import LOST_AFTER, recover_lost_jobs, watch_for_lost_jobs
 
 
 class Command(BaseCommand):
