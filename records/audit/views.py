@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from ..bulk.exporting import csv_line
 from ..models import AuditEntry, AuditRecord
@@ -77,6 +78,7 @@ def filter_entries(request):
     return entries, values, errors
 
 
+@require_safe
 def audit_log(request):
     entries, values, errors = filter_entries(request)
     if request.GET.get("format") == "csv" and not errors:
@@ -151,6 +153,7 @@ def _csv(entries) -> HttpResponse:
     return response
 
 
+@require_safe
 def record_history(request, stream_id, space, external_id):
     """Every logged write of one record, newest first (the user's own unless an admin)."""
     entries = visible_entries(request).filter(

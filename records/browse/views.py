@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..cdf import CdfError, CdfNotFoundError, as_curl
 from ..cdf.calls import as_python
@@ -39,6 +39,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+@require_http_methods(["GET", "POST"])
 def browse(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "streams_url": reverse("home")}
     stream, containers = load_stream(request, stream_id, context)
@@ -383,6 +384,7 @@ def _view_left(request, stream_id: str) -> str:
     return f"{browser_path}?{query.urlencode()}"
 
 
+@require_safe
 def record_detail(request, stream_id, space, external_id):
     back = _view_left(request, stream_id)
     context = {
@@ -467,6 +469,7 @@ def delete_view(request, pk):
     return redirect(reverse("browser", args=[view.stream]))
 
 
+@require_safe
 def open_view(request, pk):
     """A view's permalink: the browser with its query, or what of it no longer exists and why."""
     view = get_object_or_404(SavedView, pk=pk)

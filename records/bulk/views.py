@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from cdftypes.values import InvalidValue
@@ -53,6 +53,7 @@ def _render(request, template, context, status=200):
 # --- upload ---------------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "POST"])
 @role_required("editor")
 def import_upload(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "formats": importing.FORMATS}
@@ -129,6 +130,7 @@ def _job(job_id) -> Job:
     return get_object_or_404(Job, id=job_id)
 
 
+@require_http_methods(["GET", "POST"])
 @role_required("editor")
 def import_setup(request, job_id):
     job = _job(job_id)
@@ -220,6 +222,7 @@ def _refused(request, job: Job):
     )
 
 
+@require_safe
 def job_page(request, job_id):
     job = _job(job_id)
     if refusal := _refused(request, job):
@@ -286,6 +289,7 @@ def job_commit(request, job_id):
     return redirect("job", job_id=commit.id)
 
 
+@require_safe
 @role_required("editor")
 def job_rows(request, job_id, outcome):
     """The invalid or failed rows as a file of the job's own format, with the reason in a last
@@ -311,6 +315,7 @@ def job_rows(request, job_id, outcome):
 REPORT_COLUMNS = ["row", "space", "externalId", "outcome", "reason", "changes"]
 
 
+@require_safe
 @role_required("editor")
 def job_report(request, job_id):
     """Every row of an import or bulk edit with its outcome, the reason of an invalid or failed one and
@@ -347,6 +352,7 @@ def _csv_rows(columns, rows):
 # --- export ----------------------------------------------------------------------------------------
 
 
+@require_safe
 def export(request, stream_id):
     """The records of the browser's view (its query string), every page of the change feed, as CSV
     or JSON Lines; values written so that an import reads them back equal."""
@@ -396,6 +402,7 @@ def _count(client, stream_id: str, state) -> int | None:
         return None
 
 
+@require_safe
 def job_download(request, job_id):
     """The file a finished export job wrote."""
     job = _job(job_id)
@@ -420,6 +427,7 @@ def _chain(first, rest):
 # --- bulk edit ------------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "POST"])
 @role_required("editor")
 def bulk_edit(request, stream_id):
     """Set or clear one property on every record of the browser's view (its query string): a dry run
@@ -497,6 +505,7 @@ def bulk_edit(request, stream_id):
 JOBS_LISTED = 100
 
 
+@require_safe
 def job_list(request):
     """The latest jobs the user may see, newest first: every job for editors, their own exports for
     viewers (as on a job's own page)."""

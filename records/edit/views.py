@@ -88,8 +88,8 @@ def _immutable_refusal(request, stream_id: str, action: str):
     )
 
 
-@role_required("editor")
 @require_http_methods(["GET", "POST"])
+@role_required("editor")
 def edit_record(request, stream_id, space, external_id):
     context = {
         "nav": "streams",
@@ -133,8 +133,8 @@ def edit_record(request, stream_id, space, external_id):
     return _submitted(request, context, stream, containers, client, record)
 
 
-@role_required("editor")
 @require_http_methods(["GET", "POST"])
+@role_required("editor")
 def new_record(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "action_url": request.path, "editing": False}
     stream, containers = load_stream(request, stream_id, context)
@@ -424,8 +424,8 @@ def _failure_note(code: int | None, immutable: bool) -> str:
     return ""
 
 
-@role_required("editor")
 @require_POST
+@role_required("editor")
 def delete_records(request, stream_id):
     """Delete the records named `record` (space:externalId, repeated): first a confirmation naming
     them, then the delete, each record's outcome, and a retry of the failed ones."""

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from ..cdf import CdfBadRequestError, CdfConflictError, CdfError, CdfNotFoundError
 from ..web.access import missing_capability
@@ -123,9 +123,9 @@ class DeleteStreamForm(forms.Form):
         return typed
 
 
+@require_http_methods(["GET", "POST"])
 @role_required("admin")
 @capability_required("streamsAcl:CREATE")
-@require_http_methods(["GET", "POST"])
 def new_stream(request):
     form = NewStreamForm(request.POST if request.method == "POST" else None)
     context = {
@@ -157,9 +157,9 @@ def new_stream(request):
     return render(request, "records/stream_new.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @role_required("admin")
 @capability_required("streamsAcl:DELETE")
-@require_http_methods(["GET", "POST"])
 def delete_stream(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "streams_url": reverse("home"), "error": None}
     client = cdf_client(request)
@@ -191,6 +191,7 @@ def delete_stream(request, stream_id):
     return render(request, "records/stream_delete.html", context)
 
 
+@require_safe
 def streams_page(request):
     query = request.GET.get("q", "").strip()
     context = {

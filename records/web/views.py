@@ -9,12 +9,13 @@ from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .access import missing_capability
 from .auth import ROLE_HELP, has_role
 
 
+@require_safe
 def health(request):
     """For load balancers and orchestrators: the app answers and its database too."""
     with connection.cursor() as cursor:
@@ -50,6 +51,7 @@ def refuse(request, reason: str, status: int = 403):
     return render(request, "records/refused.html", {"reason": reason}, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 def signin(request):
     """The development sign-in: pick a demo user of each role (no password; DEBUG only)."""
     if settings.AUTH_MODE != "dev":
