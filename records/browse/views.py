@@ -13,7 +13,6 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -23,7 +22,7 @@ from ..models import SavedView
 from ..query import builder, filter_json, filter_tree, summary, validation
 from ..web.auth import cdf_client, has_role
 from ..web.presentation import error_context, human_duration, iso_time, value_html
-from ..web.views import refuse
+from ..web.views import refuse, render_page
 from . import browsing, saved_views
 from .saved_views import check_name, missing_parts, tidy_query
 
@@ -45,7 +44,7 @@ def browse(request, stream_id):
     stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         status = 404 if context.get("missing") else 200
-        return _render(request, "records/browser.html", context, status=status)
+        return render_page(request, "records/browser.html", context, status=status)
     # The form is posted by htmx (a filter makes a long query string); links and plain forms GET.
     params = request.POST if request.method == "POST" else request.GET
     if not params:
@@ -92,13 +91,13 @@ def browse(request, stream_id):
 
     if request.htmx and not request.htmx.history_restore_request and not state.valid:
         # The last valid results stay on screen; only the form shows what needs fixing.
-        response = _render(request, "records/browser.html#browser-form", context)
+        response = render_page(request, "records/browser.html#browser-form", context)
         return _retarget(response, "#browser-form")
     if request.htmx and not request.htmx.history_restore_request:
         template = "records/browser.html#page" if paging else "records/browser.html#browser"
     else:
         template = "records/browser.html"
-    response = _render(request, template, context)
+    response = render_page(request, template, context)
     if request.htmx and not paging and state.valid:
         # The address bar gets the tidy form of the view; a form with problems keeps what was typed.
         response["HX-Push-Url"] = context["view_url"]
@@ -128,10 +127,10 @@ def _edit_filter(request, context: dict, state: browsing.BrowserState, params):
         extra = {}
     context.update(_builder_context(state, **extra))
     if request.htmx:
-        response = _render(request, "records/builder.html", context)
+        response = render_page(request, "records/builder.html", context)
         return _retarget(response, "#builder")
     context["pending"] = "The filter changed: choose Show records to see the records it finds."
-    return _render(request, "records/browser.html", context)
+    return render_page(request, "records/browser.html", context)
 
 
 def _builder_context(state: browsing.BrowserState, json_text=None, json_error="", builder_error="") -> dict:
@@ -168,12 +167,6 @@ def _containers_with_data(request, stream: dict, containers: list[dict]) -> list
         return containers
     return browsing.containers_with_data(answer, containers) or containers
 
-
-def _render(request, template, context, status=200):
-    response = render(request, template, context, status=status)
-    # The same URL answers a page or a fragment: caches must tell them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def load_stream(request, stream_id: str, context: dict):
@@ -417,7 +410,7 @@ def record_detail(request, stream_id, space, external_id):
                 }
                 for item in items
             ]
-    return _render(request, "records/record.html", context, status=404 if context.get("missing") else 200)
+    return render_page(request, "records/record.html", context, status=404 if context.get("missing") else 200)
 
 
 @require_POST

@@ -10,9 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
@@ -29,7 +28,7 @@ from ..models import Job
 from ..query import filter_tree, summary
 from ..web.auth import cdf_client, has_role
 from ..web.presentation import error_context
-from ..web.views import refuse, role_required
+from ..web.views import refuse, render_page, role_required
 from . import exporting, importing
 
 OUTCOME_LABELS = {
@@ -44,11 +43,6 @@ OUTCOME_LABELS = {
 }
 
 
-def _render(request, template, context, status=200):
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
 
 # --- upload ---------------------------------------------------------------------------------------
 
@@ -59,15 +53,16 @@ def import_upload(request, stream_id):
     context = {"nav": "streams", "stream_id": stream_id, "formats": importing.FORMATS}
     if refusal := runner.cannot_run():
         context["refused"] = refusal
-        return _render(
+        return render_page(
             request, "records/import.html", context, status=400 if request.method == "POST" else 200
         )
     stream, containers = load_stream(request, stream_id, context)
     if stream is None:
-        return _render(request, "records/import.html", context, status=404 if context.get("missing") else 200)
+        status = 404 if context.get("missing") else 200
+        return render_page(request, "records/import.html", context, status=status)
     context["max_mb"] = settings.IMPORT_MAX_MEGABYTES
     if request.method != "POST":
-        return _render(request, "records/import.html", context)
+        return render_page(request, "records/import.html", context)
     upload = request.FILES.get("file")
     chosen = request.POST.get("format", "")
     context["chosen_format"] = chosen
@@ -90,7 +85,7 @@ def import_upload(request, stream_id):
             problem = f"{upload.name}: {error}"
     if problem:
         context["problem"] = problem
-        return _render(request, "records/import.html", context, status=400)
+        return render_page(request, "records/import.html", context, status=400)
     return redirect("import-setup", job_id=job.id)
 
 
@@ -139,7 +134,7 @@ def import_setup(request, job_id):
     context = {"nav": "streams", "stream_id": job.stream, "job": job}
     stream, containers = load_stream(request, job.stream, context)
     if stream is None:
-        return _render(request, "records/import_setup.html", context)
+        return render_page(request, "records/import_setup.html", context)
     columns = job.settings["columns"]
     if request.method == "POST":
         job.settings = {**job.settings, "mapping": _posted_mapping(request.POST, columns)}
@@ -169,7 +164,7 @@ def import_setup(request, job_id):
     if request.htmx and request.POST.get("action") == "preview":
         template += "#setup"
     refused = request.method == "POST" and not plan.valid
-    return _render(request, template, context, status=400 if refused else 200)
+    return render_page(request, template, context, status=400 if refused else 200)
 
 
 def _posted_mapping(post, columns: list[str]) -> dict:
@@ -231,7 +226,7 @@ def job_page(request, job_id):
         return redirect("import-setup", job_id=job.id)
     context = {"nav": "streams", "stream_id": job.stream, "job": job, **_report(job)}
     template = "records/job.html#status" if request.htmx else "records/job.html"
-    return _render(request, template, context)
+    return render_page(request, template, context)
 
 
 def _report(job: Job) -> dict:
@@ -361,12 +356,12 @@ def export(request, stream_id):
     stream, containers = load_stream(request, stream_id, context)
     if stream is None:
         status = 404 if context.get("missing") else 502
-        return _render(request, "records/export_error.html", context, status=status)
+        return render_page(request, "records/export_error.html", context, status=status)
     state = browsing.parse_state(request.GET, stream, containers)
     if kind not in exporting.FORMATS or not state.valid:
         unknown = f"Unknown export format {kind!r}: choose csv or jsonl."
         context["problems"] = list(state.errors.values()) or [unknown]
-        return _render(request, "records/export_error.html", context, status=400)
+        return render_page(request, "records/export_error.html", context, status=400)
     client = cdf_client(request)
     count = _count(client, stream_id, state)
     if count is not None and count > settings.EXPORT_STREAM_LIMIT and not runner.cannot_run():
@@ -388,7 +383,7 @@ def export(request, stream_id):
         first = next(pages)
     except CdfError as error:
         context["error"] = error_context(error)
-        return _render(request, "records/export_error.html", context, status=502)
+        return render_page(request, "records/export_error.html", context, status=502)
     body = exporting.write(kind, exporting.export_columns(state), _chain(first, pages))
     return _attachment(body, f"{stream_id}.{kind}", exporting.FORMATS[kind][1])
 
@@ -440,7 +435,7 @@ def bulk_edit(request, stream_id):
     if refused or stream is None:
         context["refused"] = refused
         status = 400 if refused else 404 if context.get("missing") else 200
-        return _render(request, "records/job_bulk_edit.html", context, status=status)
+        return render_page(request, "records/job_bulk_edit.html", context, status=status)
     view = request.GET if request.method == "GET" else QueryDict(request.POST.get("query", ""))
     selecting = request.method == "POST" and "select" in request.POST
     if selecting:
@@ -471,7 +466,8 @@ def bulk_edit(request, stream_id):
     if not state.valid:
         context["errors"]["view"] = " ".join(state.errors.values())
     if request.method != "POST" or selecting or not state.valid:
-        return _render(request, "records/job_bulk_edit.html", context, status=400 if not state.valid else 200)
+        status = 400 if not state.valid else 200
+        return render_page(request, "records/job_bulk_edit.html", context, status=status)
     errors, column = context["errors"], choices.get(context["values"]["property"])
     value = None
     if column is None:
@@ -482,7 +478,7 @@ def bulk_edit(request, stream_id):
         except InvalidValue as error:
             errors["value"] = str(error)
     if errors:
-        return _render(request, "records/job_bulk_edit.html", context, status=400)
+        return render_page(request, "records/job_bulk_edit.html", context, status=400)
     action = "clear" if context["clear"] else "set"
     job = Job.objects.create(
         user=request.user,
@@ -513,4 +509,4 @@ def job_list(request):
     if not has_role(request, "editor"):
         visible = visible.filter(kind=Job.Kind.EXPORT, user=request.user)
     context = {"nav": "jobs", "jobs": visible[:JOBS_LISTED], "limit": JOBS_LISTED}
-    return _render(request, "records/jobs.html", context)
+    return render_page(request, "records/jobs.html", context)

@@ -13,7 +13,7 @@ from ..cdf import CdfBadRequestError, CdfConflictError, CdfError, CdfNotFoundErr
 from ..web.access import missing_capability
 from ..web.auth import cdf_client, has_role
 from ..web.presentation import error_context, human_duration
-from ..web.views import capability_required, role_required
+from ..web.views import capability_required, render_page, role_required
 from .summary import TYPE_NOTES, settings_summary, stream_row
 
 # The stream templates CDF documents, with the settings a stream created from them gets, in the
@@ -220,4 +220,4 @@ def streams_page(request):
         context["total"] = len(rows)
         context["rows"] = [r for r in rows if query.lower() in r["id"].lower()] if query else rows
     template = "records/streams.html#stream-table" if request.htmx else "records/streams.html"
-    return render(request, template, context)
+    return render_page(request, template, context)

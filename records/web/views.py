@@ -1,5 +1,5 @@
-"""The pages of signing in and out, the health check, the refusal page, and the decorators that refuse
-a view to a user without the role or the CDF access it needs."""
+"""The pages of signing in and out, the health check, the refusal page, the decorators that refuse
+a view to a user without the role or the CDF access it needs, and the render of pages htmx swaps in part."""
 
 from functools import wraps
 
@@ -8,11 +8,20 @@ from django.contrib.auth import get_user_model, login, logout
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .access import missing_capability
 from .auth import ROLE_HELP, has_role
+
+
+def render_page(request, template: str, context: dict, status: int = 200):
+    """A page, or a fragment of it for htmx (the template name chosen by the view): the same URL answers
+    both, so caches must tell them apart by HX-Request."""
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_safe

@@ -25,8 +25,11 @@ def test_quick_search_narrows_the_list(app, steward):
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     assert "2 of 4 streams" in fragment.text and "alarms" not in fragment.text
-    nothing = steward.get(app.url + "/", params={"q": "<b>zzz</b>"}, timeout=30).text
-    assert "No stream id contains “&lt;b&gt;zzz&lt;/b&gt;”" in nothing
+    nothing = steward.get(app.url + "/", params={"q": "<b>zzz</b>"}, timeout=30)
+    assert "No stream id contains “&lt;b&gt;zzz&lt;/b&gt;”" in nothing.text
+    # One URL answers the page and the fragment: caches must tell them apart.
+    for answer in (fragment, nothing):
+        assert "HX-Request" in answer.headers["Vary"]
 
 
 @pytest.mark.usefixtures("fault_injection")
