@@ -15,10 +15,8 @@ from django.http import Http404
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from .auth import OIDC_GROUPS_SESSION_KEY
+from .auth import OIDC_GROUPS_SESSION_KEY, USERNAME_MAX_LENGTH
 from .views import refuse
-
-USERNAME_MAX_LENGTH = 150  # Django's User.username
 
 
 def username_from_claims(claims: dict) -> str:
